@@ -1,0 +1,99 @@
+//! ARX's Loss metric (`Metric.createLossMetric()`, class MetricMDNMLoss).
+//!
+//! # Definition
+//! Per quasi-identifier d at level L, raw_d sums |c| · share(value_c) over kept
+//! classes and |c| over suppressed classes (gs-factor 0.5: a suppressed record
+//! is fully generalized), where share(g) = (hierarchy rows under g) / (hierarchy
+//! rows). Normalized, v_d = (raw_d − N/rows_d) / (N − N/rows_d), clamped at 0
+//! and floored to 10 decimals. Aggregate: Π (v_d + 1)^(1/n) − 1 (geometric
+//! mean, shifted by 1).
+//!
+//! # Citations
+//! V. Iyengar, "Transforming data to satisfy privacy constraints", KDD 2002; ARX 3.9.2.
+
+use anonlab_table::hierarchy::Generalization;
+
+use super::{Loss as Value, NodeSummary, floor_10};
+
+/// Prepared Loss metric.
+#[derive(Debug, Clone)]
+pub struct Loss {
+    rows: u64,
+    /// Per QI: hierarchy rows (ARX's domain size).
+    domain: Vec<u64>,
+    /// Per QI and level: hierarchy rows under each label.
+    leaves: Vec<Vec<Vec<u64>>>,
+    /// Per QI and level: Σ over records of hierarchy rows under its label.
+    all_records: Vec<Vec<u128>>,
+}
+
+impl Loss {
+    pub(super) fn new(hierarchies: &[&Generalization], frequencies: &[Vec<u64>], rows: u64) -> Self {
+        let leaves: Vec<Vec<Vec<u64>>> =
+            hierarchies.iter().map(|h| h.levels().iter().map(|l| l.leaves().to_vec()).collect()).collect();
+        let all_records = hierarchies
+            .iter()
+            .zip(frequencies)
+            .map(|(h, freq)| {
+                h.levels()
+                    .iter()
+                    .map(|level| {
+                        freq.iter()
+                            .zip(level.of_value())
+                            .map(|(&f, &g)| f as u128 * level.leaves()[g as usize] as u128)
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect();
+        Loss { rows, domain: hierarchies.iter().map(|h| h.domain_size()).collect(), leaves, all_records }
+    }
+
+    fn normalize(&self, raw: f64, d: usize) -> f64 {
+        let n = self.rows as f64;
+        let min = n / self.domain[d] as f64;
+        let v = (raw - min) / (n - min);
+        floor_10(if v >= 0.0 { v } else { 0.0 })
+    }
+
+    fn aggregate(per_attribute: Vec<f64>) -> Value {
+        let n = per_attribute.len() as f64;
+        let product = per_attribute.iter().fold(1.0, |acc, v| acc * (v + 1.0).powf(1.0 / n));
+        Value { value: product - 1.0, per_attribute }
+    }
+
+    /// Value as if no record were suppressed; a lower bound otherwise.
+    pub fn value_without_outliers(&self, levels: &[u8]) -> Value {
+        Self::aggregate(
+            levels
+                .iter()
+                .enumerate()
+                .map(|(d, &l)| self.normalize(self.all_records[d][l as usize] as f64 / self.domain[d] as f64, d))
+                .collect(),
+        )
+    }
+
+    /// See [`Loss::value_without_outliers`].
+    pub fn bound(&self, levels: &[u8]) -> f64 {
+        self.value_without_outliers(levels).value
+    }
+
+    /// Exact value for a checked node.
+    pub fn value(&self, levels: &[u8], summary: &NodeSummary) -> Value {
+        Self::aggregate(
+            levels
+                .iter()
+                .enumerate()
+                .map(|(d, &l)| {
+                    let leaves = &self.leaves[d][l as usize];
+                    let suppressed_shares: u128 = summary
+                        .outliers_by_value
+                        .get(d)
+                        .map_or(0, |v| v.iter().map(|&(g, n)| n as u128 * leaves[g as usize] as u128).sum());
+                    let kept = (self.all_records[d][l as usize] - suppressed_shares) as f64 / self.domain[d] as f64;
+                    self.normalize(kept + summary.outliers as f64, d)
+                })
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,389 @@
+//! From a logical [`AnonymizationSpec`] to a validated physical [`Plan`].
+//!
+//! The spec says *what* to achieve (roles, hierarchies, models, suppression
+//! limit, metric) and is built from a config file, flags or JSON alike. Planning
+//! validates it against the table once (every user fault is reported here, before
+//! any search) and decides *how*: key width, lattice size, optimal or heuristic search.
+
+use std::fmt::Write;
+
+use anonlab_table::hierarchy::{Generalization, Hierarchy};
+use anonlab_table::{DataType, Table};
+use serde::Serialize;
+
+use crate::check::Checker;
+use crate::error::{Error, Result};
+use crate::key::KeyLayout;
+use crate::lattice::Lattice;
+use crate::metrics::{MetricKind, QualityMetric};
+use crate::models::{Criterion, PrivacyModel, t_closeness_reference};
+use crate::search::{SearchMode, SearchOptions};
+
+/// A quasi-identifier and its generalization hierarchy.
+#[derive(Debug, Clone)]
+pub struct QuasiIdentifierSpec {
+    /// Column name.
+    pub column: String,
+    /// Its hierarchy (loaded or built).
+    pub hierarchy: Hierarchy,
+}
+
+/// A sensitive attribute, with a hierarchy where hierarchical t-closeness needs one.
+#[derive(Debug, Clone)]
+pub struct SensitiveSpec {
+    /// Column name.
+    pub column: String,
+    /// Its hierarchy, if any.
+    pub hierarchy: Option<Hierarchy>,
+}
+
+/// What to achieve: the logical plan.
+#[derive(Debug, Clone, Default)]
+pub struct AnonymizationSpec {
+    /// Columns generalized by the search.
+    pub quasi_identifiers: Vec<QuasiIdentifierSpec>,
+    /// Columns protected by l-diversity / t-closeness; released unchanged.
+    pub sensitive: Vec<SensitiveSpec>,
+    /// Direct identifiers; removed from the release.
+    pub identifying: Vec<String>,
+    /// Privacy models, all of which must hold.
+    pub models: Vec<PrivacyModel>,
+    /// Largest fraction of records that may be suppressed (ARX semantics).
+    pub suppression_limit: f64,
+    /// Quality metric to minimize.
+    pub metric: MetricKind,
+    /// How to search.
+    pub search: SearchOptions,
+}
+
+/// A prepared quasi-identifier.
+#[derive(Debug, Clone)]
+pub struct PlannedQuasiIdentifier {
+    /// Column index in the table.
+    pub column: usize,
+    /// Column name.
+    pub name: String,
+    /// The validated hierarchy.
+    pub generalization: Generalization,
+}
+
+/// How the plan will search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Exhaustive in effect: the globally optimal transformation.
+    Optimal,
+    /// Best-first with a budget; the best transformation found.
+    Heuristic,
+}
+
+/// A validated, executable plan over one table.
+#[derive(Debug)]
+pub struct Plan<'t> {
+    pub(crate) table: &'t Table,
+    pub(crate) qis: Vec<PlannedQuasiIdentifier>,
+    pub(crate) sensitive_columns: Vec<usize>,
+    pub(crate) identifying: Vec<usize>,
+    pub(crate) models: Vec<PrivacyModel>,
+    pub(crate) checker: Checker,
+    pub(crate) metric: QualityMetric,
+    pub(crate) lattice: Lattice,
+    pub(crate) layout: KeyLayout,
+    pub(crate) strategy: Strategy,
+    pub(crate) options: SearchOptions,
+    pub(crate) suppression_limit: f64,
+}
+
+fn unique_role(seen: &mut Vec<String>, column: &str) -> Result<()> {
+    if seen.iter().any(|c| c == column) {
+        return Err(Error::spec(format!("column '{column}' is given more than one role")));
+    }
+    seen.push(column.to_string());
+    Ok(())
+}
+
+impl AnonymizationSpec {
+    /// Validates the spec against `table` and plans the search.
+    pub fn plan<'t>(&self, table: &'t Table) -> Result<Plan<'t>> {
+        let rows = table.row_count();
+        if rows == 0 {
+            return Err(Error::spec(format!(
+                "{}the table has no data rows",
+                table.source().map(|p| format!("{}: ", p.display())).unwrap_or_default()
+            )));
+        }
+        if self.quasi_identifiers.is_empty() {
+            return Err(Error::spec("no quasi-identifier: give at least one column the role quasi-identifier"));
+        }
+        if self.models.is_empty() {
+            return Err(Error::spec("no privacy model: set k, l-diversity or t-closeness"));
+        }
+        if !(0.0..=1.0).contains(&self.suppression_limit) {
+            return Err(Error::spec(format!(
+                "suppression_limit must be a fraction in [0, 1], got {}",
+                self.suppression_limit
+            )));
+        }
+        let mut seen = Vec::new();
+        for c in self.quasi_identifiers.iter().map(|q| &q.column).chain(self.sensitive.iter().map(|s| &s.column)) {
+            unique_role(&mut seen, c)?;
+        }
+        for c in &self.identifying {
+            unique_role(&mut seen, c)?;
+        }
+
+        // Quasi-identifiers in input column order, as ARX orders transformation vectors.
+        let mut qis = Vec::with_capacity(self.quasi_identifiers.len());
+        for q in &self.quasi_identifiers {
+            let column = table.column_index(&q.column)?;
+            let generalization = Generalization::try_new(table.column(column), &q.hierarchy)?;
+            if generalization.max_level() > u8::MAX as usize {
+                return Err(Error::spec(format!("hierarchy of '{}' has more than 255 levels", q.column)));
+            }
+            qis.push(PlannedQuasiIdentifier { column, name: q.column.clone(), generalization });
+        }
+        qis.sort_by_key(|q| q.column);
+
+        let mut sensitive_columns = Vec::new();
+        let mut sensitive_hierarchies = Vec::new();
+        for s in &self.sensitive {
+            let column = table.column_index(&s.column)?;
+            let generalization = match &s.hierarchy {
+                Some(h) => Some(Generalization::try_new(table.column(column), h)?),
+                None => None,
+            };
+            sensitive_columns.push(column);
+            sensitive_hierarchies.push(generalization);
+        }
+        let identifying =
+            self.identifying.iter().map(|c| table.column_index(c)).collect::<anonlab_table::Result<Vec<_>>>()?;
+
+        let criteria = self.prepare_models(table, &sensitive_columns, &sensitive_hierarchies)?;
+        let max_outliers = (self.suppression_limit * rows as f64).floor() as u64;
+        let hierarchies: Vec<&Generalization> = qis.iter().map(|q| &q.generalization).collect();
+        let frequencies: Vec<Vec<u64>> = qis.iter().map(|q| table.column(q.column).frequencies()).collect();
+        let metric = QualityMetric::prepare(self.metric, &hierarchies, &frequencies, rows);
+        let checker = Checker::new(criteria, max_outliers, rows, metric.needs_outliers_by_value());
+
+        let lattice = Lattice::new(qis.iter().map(|q| q.generalization.max_level() as u8).collect())
+            .ok_or_else(|| Error::spec("the generalization lattice has more than 2^64 transformations"))?;
+        let layout = KeyLayout::new(&qis.iter().map(|q| table.column(q.column).distinct()).collect::<Vec<_>>());
+        if layout.bits() > 128 {
+            return Err(Error::spec(format!(
+                "the quasi-identifiers have too many distinct values to group ({} bits needed, at most 128): \
+                 use fewer quasi-identifiers or coarser input values",
+                layout.bits()
+            )));
+        }
+        let strategy = match self.search.mode {
+            SearchMode::Optimal => Strategy::Optimal,
+            SearchMode::Heuristic => Strategy::Heuristic,
+            SearchMode::Auto if lattice.size() > self.search.heuristic_threshold => Strategy::Heuristic,
+            SearchMode::Auto => Strategy::Optimal,
+        };
+        if strategy == Strategy::Optimal && lattice.size() > crate::search::MAX_OPTIMAL_LATTICE {
+            return Err(Error::spec(format!(
+                "the lattice has {} transformations, too many for optimal search (at most {}): use the heuristic mode",
+                lattice.size(),
+                crate::search::MAX_OPTIMAL_LATTICE
+            )));
+        }
+        Ok(Plan {
+            table,
+            qis,
+            sensitive_columns,
+            identifying,
+            models: self.models.clone(),
+            checker,
+            metric,
+            lattice,
+            layout,
+            strategy,
+            options: self.search.clone(),
+            suppression_limit: self.suppression_limit,
+        })
+    }
+
+    fn prepare_models(
+        &self,
+        table: &Table,
+        sensitive_columns: &[usize],
+        sensitive_hierarchies: &[Option<Generalization>],
+    ) -> Result<Vec<Criterion>> {
+        let rows = table.row_count();
+        let mut criteria = Vec::new();
+        for model in &self.models {
+            let attribute = match model.attribute() {
+                None => None,
+                Some(name) => {
+                    let j = self.sensitive.iter().position(|s| s.column == name).ok_or_else(|| {
+                        Error::spec(format!(
+                            "{} protects '{name}', which is not a sensitive attribute: give it role = \"sensitive\"",
+                            model.describe()
+                        ))
+                    })?;
+                    Some(j)
+                }
+            };
+            let criterion = match (model, attribute) {
+                (PrivacyModel::KAnonymity(m), _) => {
+                    if m.k == 0 {
+                        return Err(Error::spec("k must be at least 1"));
+                    }
+                    if m.k > rows {
+                        return Err(Error::spec(format!(
+                            "k = {} is larger than the table ({rows} rows): no release can be {}-anonymous",
+                            m.k, m.k
+                        )));
+                    }
+                    Criterion::KAnonymity(m.k)
+                }
+                (PrivacyModel::LDiversity(m), Some(j)) => {
+                    let column = table.column(sensitive_columns[j]);
+                    let check =
+                        m.prepare(column.distinct()).map_err(|e| Error::spec(format!("{}: {e}", m.describe())))?;
+                    Criterion::LDiversity(j, check)
+                }
+                (PrivacyModel::TCloseness(m), Some(j)) => {
+                    let column = table.column(sensitive_columns[j]);
+                    let frequencies = column.frequencies();
+                    let order = type_order(column);
+                    let ups: Option<Vec<&[u32]>> = sensitive_hierarchies[j]
+                        .as_ref()
+                        .map(|g| g.levels()[..g.max_level()].iter().map(|l| l.up()).collect());
+                    let check = m
+                        .prepare(t_closeness_reference(&frequencies, &order, ups.as_deref()))
+                        .map_err(|e| Error::spec(format!("{}: {e}", m.describe())))?;
+                    Criterion::TCloseness(j, check)
+                }
+                _ => return Err(Error::internal("model without attribute")),
+            };
+            criteria.push(criterion);
+        }
+        Ok(criteria)
+    }
+}
+
+/// Codes of a column in its type's order, NULL last (string columns by text).
+fn type_order(column: &anonlab_table::Column) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..column.distinct() as u32).filter(|&c| Some(c) != column.null_code()).collect();
+    if *column.data_type() == DataType::String {
+        let dict = column.dictionary();
+        order.sort_by(|&a, &b| dict[a as usize].cmp(&dict[b as usize]));
+    }
+    order.extend(column.null_code());
+    order
+}
+
+impl Plan<'_> {
+    /// The lattice being searched.
+    pub fn lattice(&self) -> &Lattice {
+        &self.lattice
+    }
+
+    /// The chosen strategy.
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// Quasi-identifiers in input column order (the order of transformation vectors).
+    pub fn quasi_identifiers(&self) -> &[PlannedQuasiIdentifier] {
+        &self.qis
+    }
+
+    /// The table being anonymized.
+    pub fn table(&self) -> &Table {
+        self.table
+    }
+
+    /// The configured models.
+    pub fn models(&self) -> &[PrivacyModel] {
+        &self.models
+    }
+
+    /// The metric being minimized.
+    pub fn metric_kind(&self) -> MetricKind {
+        self.metric.kind()
+    }
+
+    /// The absolute suppression limit (records).
+    pub fn max_outliers(&self) -> u64 {
+        self.checker.max_outliers()
+    }
+
+    /// The suppression limit as given (fraction).
+    pub fn suppression_limit(&self) -> f64 {
+        self.suppression_limit
+    }
+
+    /// A human description of how the plan will run (`--explain`).
+    pub fn explain(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "rows: {}", self.table.row_count());
+        let _ = writeln!(
+            s,
+            "quasi-identifiers (in column order): {}",
+            self.qis
+                .iter()
+                .map(|q| format!(
+                    "{} (levels 0..={}, {} values)",
+                    q.name,
+                    q.generalization.max_level(),
+                    self.table.column(q.column).distinct()
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ =
+            writeln!(s, "models: {}", self.models.iter().map(PrivacyModel::describe).collect::<Vec<_>>().join(" + "));
+        let _ = writeln!(
+            s,
+            "suppression: at most {} records ({}), minimal class size {}",
+            self.checker.max_outliers(),
+            self.suppression_limit,
+            self.checker.min_class_size()
+        );
+        let _ = writeln!(
+            s,
+            "metric: {} ({}monotonic here)",
+            self.metric.kind().name(),
+            if self.metric.is_monotonic(self.checker.max_outliers() > 0 || self.suppression_limit > 0.0) {
+                ""
+            } else {
+                "not "
+            }
+        );
+        let _ = writeln!(
+            s,
+            "privacy models monotonic here: {}",
+            if self.checker.is_monotonic() {
+                "yes (anonymity predicted up and down the lattice)"
+            } else {
+                "no (k-anonymity sub-property predicted, the rest checked)"
+            }
+        );
+        let _ = writeln!(s, "lattice: {} transformations, height {}", self.lattice.size(), self.lattice.height());
+        let _ = writeln!(
+            s,
+            "class keys: {} bits ({})",
+            self.layout.bits(),
+            if self.layout.bits() <= 64 { "u64" } else { "u128" }
+        );
+        let _ = writeln!(
+            s,
+            "strategy: {:?}{}",
+            self.strategy,
+            match self.strategy {
+                Strategy::Optimal =>
+                    " (Flash-style binary search for the anonymity border, then exact evaluation in bound order)"
+                        .to_string(),
+                Strategy::Heuristic => format!(
+                    " (best-first; step limit {:?}, time limit {:?})",
+                    self.options.step_limit, self.options.time_limit_ms
+                ),
+            }
+        );
+        let _ = writeln!(s, "threads: {}", rayon::current_num_threads());
+        s
+    }
+}

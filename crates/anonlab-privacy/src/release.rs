@@ -1,0 +1,110 @@
+//! The anonymized release: what may be published.
+//!
+//! A [`Release`] is a different type from the input [`Table`], built only by
+//! applying a transformation that satisfied the privacy models, so raw data
+//! cannot be written out by mistake. Identifying columns are removed;
+//! quasi-identifiers show their generalized labels, or `*` in every
+//! quasi-identifier for suppressed records (ARX semantics).
+
+use anonlab_table::Table;
+use rustc_hash::FxHashMap;
+
+use crate::classes::ClassTable;
+use crate::key::PackedKey;
+use crate::plan::Plan;
+
+/// The value suppressed records show in every quasi-identifier.
+pub const SUPPRESSED: &str = "*";
+
+struct OutputColumn {
+    source: usize,
+    /// Label for each source code; `None` means the original value.
+    labels: Option<Vec<String>>,
+}
+
+/// An anonymized table ready to be written.
+pub struct Release<'t> {
+    table: &'t Table,
+    header: Vec<String>,
+    columns: Vec<OutputColumn>,
+    suppressed: Vec<bool>,
+}
+
+impl<'t> Release<'t> {
+    pub(crate) fn build<K: PackedKey>(
+        plan: &Plan<'t>,
+        levels: &[u8],
+        classes: &ClassTable<K>,
+        suppressed_classes: &[bool],
+    ) -> Self {
+        let table = plan.table;
+        let index: FxHashMap<K, usize> = classes.keys().iter().enumerate().map(|(i, &k)| (k, i)).collect();
+        let level_codes: Vec<&[u32]> =
+            plan.qis.iter().zip(levels).map(|(q, &l)| q.generalization.levels()[l as usize].of_value()).collect();
+        let qi_codes: Vec<&[u32]> = plan.qis.iter().map(|q| table.column(q.column).codes()).collect();
+        let suppressed = (0..table.rows())
+            .map(|r| {
+                let key: K = plan.layout.pack(qi_codes.iter().zip(&level_codes).map(|(c, m)| m[c[r] as usize]));
+                index.get(&key).is_none_or(|&c| suppressed_classes[c])
+            })
+            .collect();
+        let mut header = Vec::new();
+        let mut columns = Vec::new();
+        for (i, column) in table.columns().iter().enumerate() {
+            if plan.identifying.contains(&i) {
+                continue;
+            }
+            header.push(column.name().to_string());
+            let labels = plan.qis.iter().zip(levels).find(|(q, _)| q.column == i).map(|(q, &l)| {
+                (0..column.distinct() as u32).map(|c| q.generalization.label(c, l as usize).to_string()).collect()
+            });
+            columns.push(OutputColumn { source: i, labels });
+        }
+        Release { table, header, columns, suppressed }
+    }
+
+    /// Column names of the release.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Number of rows (suppressed rows included, shown as `*`).
+    pub fn rows(&self) -> usize {
+        self.suppressed.len()
+    }
+
+    /// Number of suppressed rows.
+    pub fn suppressed_rows(&self) -> u64 {
+        self.suppressed.iter().filter(|&&s| s).count() as u64
+    }
+
+    /// True when row `r` is suppressed.
+    pub fn is_suppressed(&self, r: usize) -> bool {
+        self.suppressed[r]
+    }
+
+    /// The cells of row `r`, in header order.
+    pub fn row(&self, r: usize) -> Vec<&str> {
+        self.columns
+            .iter()
+            .map(|c| {
+                let code = self.table.column(c.source).codes()[r];
+                match &c.labels {
+                    Some(_) if self.suppressed[r] => SUPPRESSED,
+                    Some(labels) => labels[code as usize].as_str(),
+                    None => self.table.column(c.source).dictionary()[code as usize].as_str(),
+                }
+            })
+            .collect()
+    }
+
+    /// All rows, in input order.
+    pub fn iter_rows(&self) -> impl Iterator<Item = Vec<&str>> + '_ {
+        (0..self.rows()).map(|r| self.row(r))
+    }
+
+    /// The field delimiter of the input.
+    pub fn delimiter(&self) -> u8 {
+        self.table.delimiter()
+    }
+}

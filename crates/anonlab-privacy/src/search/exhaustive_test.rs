@@ -1,0 +1,168 @@
+//! Differential test: the optimal search against brute force.
+//!
+//! Brute force groups the rows afresh for every node of the lattice (no
+//! roll-up, no prediction, no pruning, no cache) and keeps the best anonymous
+//! node under ARX's order. On random small tables, with every metric and every
+//! model, the search must find the same value at the same total level.
+
+use std::collections::BTreeMap;
+
+use anonlab_table::column::ColumnBuilder;
+use anonlab_table::hierarchy::Builder;
+use anonlab_table::{DataType, Table};
+use proptest::prelude::*;
+
+use crate::classes::Histogram;
+use crate::metrics::{MetricKind, NodeSummary};
+use crate::models::{KAnonymity, LDiversity, LDiversityVariant, PrivacyModel, TCloseness, TClosenessVariant};
+use crate::plan::{AnonymizationSpec, Plan, QuasiIdentifierSpec, SensitiveSpec};
+
+/// Records per sensitive value within one class.
+type SensitiveCounts = BTreeMap<u32, u64>;
+
+/// (value, level sum, node) of the best anonymous node, by brute force.
+fn brute_force(plan: &Plan<'_>) -> Option<(f64, u32, Vec<u8>)> {
+    let table = plan.table;
+    let lattice = &plan.lattice;
+    let mut best: Option<(f64, u32, Vec<u8>)> = None;
+    for node in 0..lattice.size() {
+        let levels = lattice.levels(node);
+        let mut classes: BTreeMap<Vec<u32>, (u64, Vec<SensitiveCounts>)> = BTreeMap::new();
+        for r in 0..table.rows() {
+            let key: Vec<u32> = plan
+                .qis
+                .iter()
+                .zip(&levels)
+                .map(|(q, &l)| {
+                    q.generalization.levels()[l as usize].of_value()[table.column(q.column).codes()[r] as usize]
+                })
+                .collect();
+            let entry = classes.entry(key).or_insert_with(|| (0, vec![BTreeMap::new(); plan.sensitive_columns.len()]));
+            entry.0 += 1;
+            for (j, &c) in plan.sensitive_columns.iter().enumerate() {
+                *entry.1[j].entry(table.column(c).codes()[r]).or_insert(0) += 1;
+            }
+        }
+        let mut summary = NodeSummary { rows: table.row_count(), ..Default::default() };
+        let mut suppressed_values: Vec<BTreeMap<u32, u64>> = vec![BTreeMap::new(); levels.len()];
+        for (key, (count, hists)) in &classes {
+            let passes = *count >= plan.checker.min_class_size()
+                && plan.checker.criteria().iter().all(|criterion| {
+                    let h = criterion.sensitive().map(|j| {
+                        let codes: Vec<u32> = hists[j].keys().copied().collect();
+                        let counts: Vec<u64> = hists[j].values().copied().collect();
+                        (codes, counts)
+                    });
+                    criterion.passes(*count, h.as_ref().map(|(codes, counts)| Histogram { codes, counts }))
+                });
+            summary.classes += 1;
+            summary.squares_all += (*count as u128).pow(2);
+            if passes {
+                summary.kept_classes += 1;
+                summary.squares_kept += (*count as u128).pow(2);
+                summary.min_class_size = Some(summary.min_class_size.map_or(*count, |m| m.min(*count)));
+            } else {
+                summary.outliers += count;
+                for (d, &code) in key.iter().enumerate() {
+                    *suppressed_values[d].entry(code).or_insert(0) += count;
+                }
+            }
+        }
+        if summary.outliers > plan.checker.max_outliers() {
+            continue;
+        }
+        if plan.metric.needs_outliers_by_value() {
+            summary.outliers_by_value = suppressed_values.into_iter().map(|m| m.into_iter().collect()).collect();
+        }
+        let value = plan.metric.value(&levels, &summary).value;
+        let level = lattice.level_sum(node);
+        if super::improves(value, level, best.as_ref().map(|b| (b.0, b.1))) {
+            best = Some((value, level, levels));
+        }
+    }
+    best
+}
+
+fn table(rows: &[(u32, u32, u32, u32)]) -> Table {
+    let mut columns: Vec<ColumnBuilder> = ["a", "b", "c", "s"].iter().map(|n| ColumnBuilder::new(*n)).collect();
+    for (i, row) in rows.iter().enumerate() {
+        for (c, v) in [row.0, row.1, row.2, row.3].into_iter().enumerate() {
+            columns[c].push(&v.to_string(), i as u64 + 2).unwrap();
+        }
+    }
+    let mut t = Table::try_new(columns.into_iter().map(ColumnBuilder::finish).collect(), None, b',').unwrap();
+    for c in 0..3 {
+        t.column_mut(c).set_data_type(DataType::Integer).unwrap();
+    }
+    t
+}
+
+const METRICS: [MetricKind; 8] = [
+    MetricKind::Loss,
+    MetricKind::Entropy,
+    MetricKind::EntropyNonmonotonic,
+    MetricKind::Discernibility,
+    MetricKind::DiscernibilityNonmonotonic,
+    MetricKind::Aecs,
+    MetricKind::Height,
+    MetricKind::Precision,
+];
+
+fn models(choice: u8, k: u64) -> Vec<PrivacyModel> {
+    let l = |variant, l: f64, c| PrivacyModel::LDiversity(LDiversity { attribute: "s".into(), variant, l, c });
+    let t = |variant, t| PrivacyModel::TCloseness(TCloseness { attribute: "s".into(), variant, t });
+    let mut models = vec![PrivacyModel::KAnonymity(KAnonymity { k })];
+    match choice % 6 {
+        0 => {}
+        1 => models.push(l(LDiversityVariant::Distinct, 2.0, None)),
+        2 => models.push(l(LDiversityVariant::Entropy, 1.5, None)),
+        3 => models.push(l(LDiversityVariant::Recursive, 2.0, Some(3.0))),
+        4 => models.push(t(TClosenessVariant::Equal, 0.4)),
+        _ => models.push(t(TClosenessVariant::Ordered, 0.3)),
+    }
+    models
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+
+    #[test]
+    fn optimal_search_equals_brute_force(
+        rows in proptest::collection::vec((0u32..12, 0u32..6, 0u32..4, 0u32..4), 8..120),
+        k in 1u64..5,
+        model in 0u8..6,
+        metric in 0usize..8,
+        suppression in prop_oneof![Just(0.0), Just(0.05), Just(0.2), Just(0.5)],
+    ) {
+        let t = table(&rows);
+        let hierarchy = |c: usize, builder: Builder| builder.build(t.column(c)).unwrap();
+        let spec = AnonymizationSpec {
+            quasi_identifiers: vec![
+                QuasiIdentifierSpec { column: "a".into(), hierarchy: hierarchy(0, Builder::Intervals { widths: vec![2.0, 4.0, 8.0], bottom: None, top: None }) },
+                QuasiIdentifierSpec { column: "b".into(), hierarchy: hierarchy(1, Builder::Ordered { sizes: vec![2, 4] }) },
+                QuasiIdentifierSpec { column: "c".into(), hierarchy: hierarchy(2, Builder::Masking { levels: Some(1), mask: '*' }) },
+            ],
+            sensitive: vec![SensitiveSpec { column: "s".into(), hierarchy: None }],
+            models: models(model, k),
+            suppression_limit: suppression,
+            metric: METRICS[metric],
+            ..Default::default()
+        };
+        let plan = match spec.plan(&t) {
+            Ok(plan) => plan,
+            // Impossible settings (l above the distinct values, k above the rows) are rejected up front.
+            Err(e) => { prop_assert_eq!(e.kind(), crate::ErrorKind::Spec); return Ok(()); }
+        };
+        let expected = brute_force(&plan);
+        match (plan.run(&|_| {}), expected) {
+            (Ok(found), Some((value, level, levels))) => {
+                let tolerance = 1e-12 * value.abs().max(1.0);
+                prop_assert!((found.found.loss.value - value).abs() <= tolerance,
+                    "search {:?} = {} vs brute force {:?} = {}", found.found.levels, found.found.loss.value, levels, value);
+                prop_assert_eq!(plan.lattice.level_sum(found.found.node), level);
+            }
+            (Err(e), None) => prop_assert_eq!(e.kind(), crate::ErrorKind::NoSolution),
+            (got, want) => prop_assert!(false, "search {:?} vs brute force {:?}", got.map(|a| a.found.levels), want),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! A table: named dictionary-encoded columns of equal length.
+
+use std::path::{Path, PathBuf};
+
+use crate::column::Column;
+use crate::error::{Error, Result, list_names};
+
+/// A raw input table. It may hold identifying data, so nothing in anonlab
+/// publishes a `Table` directly: the privacy layer turns it into a release.
+#[derive(Debug, Clone)]
+pub struct Table {
+    columns: Vec<Column>,
+    rows: usize,
+    source: Option<PathBuf>,
+    delimiter: u8,
+}
+
+impl Table {
+    /// Assembles a table from columns of equal length.
+    pub fn try_new(columns: Vec<Column>, source: Option<PathBuf>, delimiter: u8) -> Result<Self> {
+        let rows = columns.first().map_or(0, |c| c.codes().len());
+        if let Some(bad) = columns.iter().find(|c| c.codes().len() != rows) {
+            return Err(Error::new(
+                crate::ErrorKind::Internal,
+                format!("column '{}' has {} rows, expected {rows}", bad.name(), bad.codes().len()),
+            ));
+        }
+        let mut seen = rustc_hash::FxHashSet::default();
+        for c in &columns {
+            if !seen.insert(c.name()) {
+                let e = Error::schema(format!("column '{}' appears twice in the header", c.name()));
+                return Err(match &source {
+                    Some(p) => e.in_file(p).at_line(1),
+                    None => e,
+                });
+            }
+        }
+        Ok(Table { columns, rows, source, delimiter })
+    }
+
+    /// Number of rows (64-bit on every platform anonlab supports).
+    pub fn row_count(&self) -> u64 {
+        self.rows as u64
+    }
+
+    /// Number of rows as an index bound.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// All columns in input order.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// The column at `index`.
+    pub fn column(&self, index: usize) -> &Column {
+        &self.columns[index]
+    }
+
+    /// Mutable access for declaring data types.
+    pub fn column_mut(&mut self, index: usize) -> &mut Column {
+        &mut self.columns[index]
+    }
+
+    /// Column names in input order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(Column::name)
+    }
+
+    /// Finds a column by name; an unknown name is an error listing the existing ones.
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        self.columns.iter().position(|c| c.name() == name).ok_or_else(|| {
+            let e = Error::schema(format!("unknown column '{name}'; the table has {}", list_names(self.names())));
+            match &self.source {
+                Some(p) => e.in_file(p),
+                None => e,
+            }
+        })
+    }
+
+    /// The file the table was read from.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+
+    /// The field delimiter of the input (kept for output by default).
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+}

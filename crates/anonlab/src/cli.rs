@@ -1,0 +1,91 @@
+//! Command-line definitions (the "low arguments": what the user typed).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// anonlab: privacy-preserving release of medical tables.
+#[derive(Debug, Parser)]
+#[command(name = "anonlab", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find the optimal k-anonymous / l-diverse / t-close generalization and write the release.
+    Anonymize(Box<AnonymizeArgs>),
+    /// Show columns, inferred types, distinct and NULL counts, and a suggested role for each.
+    Inspect(InspectArgs),
+    /// List the privacy models and quality metrics anonlab implements.
+    Models,
+}
+
+/// `anonlab anonymize`
+#[derive(Debug, Args)]
+pub struct AnonymizeArgs {
+    /// TOML configuration file (flags below override its values).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Input table (CSV or Parquet).
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// CSV delimiter of the input (detected among , ; tab | when absent).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Anonymized output (CSV or Parquet by extension).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// A quasi-identifier with its ARX-format hierarchy file: COLUMN=HIERARCHY.csv (repeatable).
+    #[arg(long = "qi", value_name = "COLUMN=FILE")]
+    pub quasi_identifiers: Vec<String>,
+    /// A sensitive attribute (repeatable).
+    #[arg(long, value_name = "COLUMN")]
+    pub sensitive: Vec<String>,
+    /// A direct identifier, removed from the release (repeatable).
+    #[arg(long, value_name = "COLUMN")]
+    pub identifying: Vec<String>,
+    /// k of k-anonymity.
+    #[arg(short, long)]
+    pub k: Option<u64>,
+    /// Fraction of rows that may be suppressed, e.g. 0.04.
+    #[arg(long, value_name = "FRACTION")]
+    pub suppression_limit: Option<f64>,
+    /// l-diversity on a sensitive attribute: COLUMN:distinct:L, COLUMN:entropy:L or COLUMN:recursive:L:C (repeatable).
+    #[arg(long = "l-diversity", value_name = "COLUMN:VARIANT:L[:C]")]
+    pub l_diversity: Vec<String>,
+    /// t-closeness on a sensitive attribute: COLUMN:equal:T, COLUMN:ordered:T or COLUMN:hierarchical:T (repeatable).
+    #[arg(long = "t-closeness", value_name = "COLUMN:VARIANT:T")]
+    pub t_closeness: Vec<String>,
+    /// Quality metric: loss, entropy, entropy-nonmonotonic, discernibility, discernibility-nonmonotonic, aecs, height, precision.
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Print how the search will run, then run it.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print the JSON report on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar or summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `anonlab inspect`
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The table (CSV or Parquet).
+    pub file: PathBuf,
+    /// CSV delimiter (detected when absent).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

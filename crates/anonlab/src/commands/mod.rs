@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod anonymize;
+pub mod inspect;
+pub mod models;

@@ -1,0 +1,275 @@
+//! The TOML configuration file, and its translation into an [`AnonymizationSpec`].
+//!
+//! The file and the command-line flags both fill a [`Config`]; one function
+//! turns it into the privacy layer's spec, so the two can never disagree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anonlab_privacy::metrics::MetricKind;
+use anonlab_privacy::models::{KAnonymity, LDiversity, PrivacyModel, TCloseness};
+use anonlab_privacy::search::SearchOptions;
+use anonlab_privacy::{AnonymizationSpec, QuasiIdentifierSpec, SensitiveSpec};
+use anonlab_table::hierarchy::{Builder, Hierarchy};
+use anonlab_table::io::csv::parse_delimiter;
+use anonlab_table::{AttributeRole, DataType, Table};
+use anyhow::{Context, Result, anyhow, bail};
+use serde::Deserialize;
+
+/// A whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[input]`
+    #[serde(default)]
+    pub input: InputConfig,
+    /// `[columns.NAME]`, one per column that is not insensitive.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnConfig>,
+    /// `[privacy]`
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    /// `[quality]`
+    #[serde(default)]
+    pub quality: QualityConfig,
+    /// `[search]`
+    #[serde(default)]
+    pub search: SearchOptions,
+    /// `[output]`
+    #[serde(default)]
+    pub output: OutputConfig,
+    /// Directory that relative paths are relative to.
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+/// `[input]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputConfig {
+    /// The table (CSV or Parquet).
+    pub path: Option<PathBuf>,
+    /// CSV delimiter; detected when absent.
+    pub delimiter: Option<String>,
+}
+
+/// `[columns.NAME]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnConfig {
+    /// identifying | quasi-identifier | sensitive | insensitive
+    pub role: AttributeRole,
+    /// An ARX-format hierarchy file.
+    pub hierarchy: Option<PathBuf>,
+    /// Delimiter of the hierarchy file (default `;`, as ARX writes them).
+    pub hierarchy_delimiter: Option<String>,
+    /// A hierarchy builder, when no file is given.
+    pub builder: Option<Builder>,
+    /// string | ordered-string | integer | decimal | date
+    #[serde(rename = "type")]
+    pub data_type: Option<String>,
+    /// Date format (strftime), for `type = "date"`.
+    pub format: Option<String>,
+    /// Value order, for `type = "ordered-string"`.
+    pub order: Option<Vec<String>>,
+}
+
+/// One model or several (for several sensitive attributes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// `key = { ... }`
+    One(T),
+    /// `key = [{ ... }, { ... }]`
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    fn to_vec(&self) -> Vec<T> {
+        self.clone().into_vec()
+    }
+
+    /// All entries as a list.
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// `[privacy]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// k of k-anonymity.
+    pub k: Option<u64>,
+    /// Fraction of rows that may be suppressed (ARX semantics).
+    pub suppression_limit: Option<f64>,
+    /// l-diversity on one or more sensitive attributes.
+    pub l_diversity: Option<OneOrMany<LDiversity>>,
+    /// t-closeness on one or more sensitive attributes.
+    pub t_closeness: Option<OneOrMany<TCloseness>>,
+}
+
+/// `[quality]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityConfig {
+    /// The metric to minimize (default `loss`).
+    pub metric: Option<MetricKind>,
+}
+
+/// `[output]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// The anonymized table (CSV or Parquet by extension).
+    pub path: Option<PathBuf>,
+    /// The JSON report.
+    pub report: Option<PathBuf>,
+    /// CSV delimiter of the output (default: the input's).
+    pub delimiter: Option<String>,
+}
+
+impl Config {
+    /// Reads and parses a config file; errors name the file, line and column.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            let place = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    let col = s.start - text[..s.start].rfind('\n').map_or(0, |p| p + 1) + 1;
+                    format!(", line {line}, column {col}")
+                })
+                .unwrap_or_default();
+            anyhow!("{}{place}: {}", path.display(), e.message())
+        })?;
+        config.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// Resolves `path` relative to the config file.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() { path.to_path_buf() } else { self.base.join(path) }
+    }
+
+    /// The input path, resolved.
+    pub fn input_path(&self) -> Result<PathBuf> {
+        let path = self.input.path.as_ref().ok_or_else(|| anyhow!("no input table: set [input] path or --input"))?;
+        Ok(self.resolve(path))
+    }
+
+    /// The input delimiter, if given.
+    pub fn input_delimiter(&self) -> Result<Option<u8>> {
+        self.input.delimiter.as_deref().map(parse_delimiter).transpose().map_err(Into::into)
+    }
+
+    /// Declares each configured column's data type on the table.
+    pub fn apply_types(&self, table: &mut Table) -> Result<()> {
+        for (name, column) in &self.columns {
+            let Some(data_type) = column.parsed_type(name)? else { continue };
+            let index = table.column_index(name)?;
+            table.column_mut(index).set_data_type(data_type)?;
+        }
+        Ok(())
+    }
+
+    /// Builds the privacy layer's spec, loading or building every hierarchy.
+    pub fn to_spec(&self, table: &Table) -> Result<AnonymizationSpec> {
+        let mut spec = AnonymizationSpec {
+            suppression_limit: self.privacy.suppression_limit.unwrap_or(0.0),
+            metric: self.quality.metric.unwrap_or_default(),
+            search: self.search.clone(),
+            ..Default::default()
+        };
+        for (name, column) in &self.columns {
+            table.column_index(name)?; // an unknown column is an error listing the real ones
+            match column.role {
+                AttributeRole::QuasiIdentifier => {
+                    let hierarchy = self
+                        .hierarchy(name, column, table, true)?
+                        .expect("a hierarchy is required for quasi-identifiers");
+                    spec.quasi_identifiers.push(QuasiIdentifierSpec { column: name.clone(), hierarchy });
+                }
+                AttributeRole::Sensitive => spec.sensitive.push(SensitiveSpec {
+                    column: name.clone(),
+                    hierarchy: self.hierarchy(name, column, table, false)?,
+                }),
+                AttributeRole::Identifying => spec.identifying.push(name.clone()),
+                AttributeRole::Insensitive => {}
+            }
+        }
+        if let Some(k) = self.privacy.k {
+            spec.models.push(PrivacyModel::KAnonymity(KAnonymity { k }));
+        }
+        for l in self.privacy.l_diversity.iter().flat_map(OneOrMany::to_vec) {
+            spec.models.push(PrivacyModel::LDiversity(l));
+        }
+        for t in self.privacy.t_closeness.iter().flat_map(OneOrMany::to_vec) {
+            spec.models.push(PrivacyModel::TCloseness(t));
+        }
+        Ok(spec)
+    }
+
+    fn hierarchy(&self, name: &str, column: &ColumnConfig, table: &Table, required: bool) -> Result<Option<Hierarchy>> {
+        match (&column.hierarchy, &column.builder) {
+            (Some(_), Some(_)) => bail!("column '{name}': give either a hierarchy file or a builder, not both"),
+            (Some(path), None) => {
+                let delimiter = column.hierarchy_delimiter.as_deref().map(parse_delimiter).transpose()?.unwrap_or(b';');
+                Ok(Some(Hierarchy::from_arx_csv(&self.resolve(path), delimiter).map_err(|e| e.in_column(name))?))
+            }
+            (None, Some(builder)) => {
+                let index = table.column_index(name)?;
+                Ok(Some(builder.build(table.column(index))?))
+            }
+            (None, None) if required => bail!(
+                "column '{name}' is a quasi-identifier but has no hierarchy: set hierarchy = \"FILE\" or a [columns.{name}.builder]"
+            ),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+impl ColumnConfig {
+    /// A column with only a role.
+    pub fn with_role(role: AttributeRole) -> Self {
+        ColumnConfig {
+            role,
+            hierarchy: None,
+            hierarchy_delimiter: None,
+            builder: None,
+            data_type: None,
+            format: None,
+            order: None,
+        }
+    }
+
+    fn parsed_type(&self, name: &str) -> Result<Option<DataType>> {
+        let Some(t) = self.data_type.as_deref() else {
+            if matches!(self.builder, Some(Builder::Dates { .. })) {
+                bail!("column '{name}': the dates builder needs type = \"date\" (and a format if not %Y-%m-%d)");
+            }
+            return Ok(None);
+        };
+        Ok(Some(match t {
+            "string" => DataType::String,
+            "integer" => DataType::Integer,
+            "decimal" => DataType::Decimal,
+            "date" => DataType::Date {
+                format: self.format.clone().unwrap_or_else(|| DataType::DEFAULT_DATE_FORMAT.to_string()),
+            },
+            "ordered-string" => DataType::OrderedString {
+                order: self.order.clone().ok_or_else(|| {
+                    anyhow!("column '{name}': type ordered-string needs order = [\"lowest\", ..., \"highest\"]")
+                })?,
+            },
+            other => {
+                bail!("column '{name}': unknown type '{other}'; use string, ordered-string, integer, decimal or date")
+            }
+        }))
+    }
+}

@@ -1,0 +1,53 @@
+//! The `anonlab` command: parses arguments, dispatches to a command, and turns
+//! the outcome into an exit code (0 success, 2 bad input or settings, 3 no
+//! solution exists, 1 anything else). Errors print as one line with their causes.
+
+mod cli;
+mod commands;
+mod config;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let outcome = match cli.command {
+        cli::Command::Anonymize(args) => commands::anonymize::run(&args),
+        cli::Command::Inspect(args) => commands::inspect::run(&args),
+        cli::Command::Models => commands::models::run(),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+            let mut message = chain[0].clone();
+            for cause in &chain[1..] {
+                if !message.contains(cause.as_str()) {
+                    message.push_str(": ");
+                    message.push_str(cause);
+                }
+            }
+            let _ = writeln!(std::io::stderr(), "anonlab: error: {message}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    use anonlab_privacy::ErrorKind;
+    match err.downcast_ref::<anonlab_privacy::Error>().map(anonlab_privacy::Error::kind) {
+        Some(ErrorKind::NoSolution) => 3,
+        Some(ErrorKind::Internal) => 1,
+        _ => 2,
+    }
+}
