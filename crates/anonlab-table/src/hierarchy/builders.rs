@@ -58,6 +58,8 @@ pub enum Builder {
         #[serde(default = "default_mask")]
         mask: char,
     },
+    /// No intermediate levels: each value or `*` (sex, region, yes/no columns).
+    Suppression,
     /// Day → month → quarter → year → decade (any subset, in that order); needs a date column.
     Dates {
         /// Levels above the day, finest first (default all four).
@@ -83,6 +85,7 @@ impl Builder {
             Builder::Ordered { sizes } => ordered(column, sizes)?,
             Builder::Masking { levels, mask } => masking(column, *levels, *mask)?,
             Builder::Dates { levels } => dates(column, levels)?,
+            Builder::Suppression => vec![Vec::new(); column.distinct()],
         };
         let rows = column
             .dictionary()
@@ -320,6 +323,15 @@ mod tests {
         assert_eq!(g.label(1, 3), "2021");
         assert_eq!(g.label(0, 4), "2010-2019");
         assert_eq!(g.label(1, 5), "*");
+    }
+
+    #[test]
+    fn suppression_has_value_and_top_only() {
+        let c = column(&["m", "f"], DataType::String);
+        let g = built(Builder::Suppression, &c);
+        assert_eq!(g.max_level(), 1);
+        assert_eq!(g.label(0, 0), "f");
+        assert_eq!(g.label(0, 1), "*");
     }
 
     #[test]

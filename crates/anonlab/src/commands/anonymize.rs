@@ -40,17 +40,27 @@ fn merge_flags(args: &AnonymizeArgs) -> Result<Config> {
     if let Some(p) = &args.report {
         config.output.report = Some(from_cwd(p)?);
     }
+    // Role flags override the config file's role for a column, but two flags
+    // must not disagree about the same column.
+    let mut flagged = std::collections::HashSet::new();
+    let mut set_role = |config: &mut Config, column: &str, c: ColumnConfig| -> Result<()> {
+        if !flagged.insert(column.to_string()) {
+            bail!("column '{column}' is given more than one role on the command line");
+        }
+        config.columns.insert(column.to_string(), c);
+        Ok(())
+    };
     for qi in &args.quasi_identifiers {
         let (column, file) = qi.split_once('=').ok_or_else(|| anyhow!("--qi '{qi}' must be COLUMN=HIERARCHY.csv"))?;
         let mut c = ColumnConfig::with_role(AttributeRole::QuasiIdentifier);
         c.hierarchy = Some(from_cwd(Path::new(file))?);
-        config.columns.insert(column.to_string(), c);
+        set_role(&mut config, column, c)?;
     }
     for (columns, role) in
         [(&args.sensitive, AttributeRole::Sensitive), (&args.identifying, AttributeRole::Identifying)]
     {
         for column in columns {
-            config.columns.insert(column.clone(), ColumnConfig::with_role(role));
+            set_role(&mut config, column, ColumnConfig::with_role(role))?;
         }
     }
     if let Some(k) = args.k {

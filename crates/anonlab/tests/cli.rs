@@ -1,0 +1,123 @@
+//! CLI behaviour beyond anonymization itself: inspect, Parquet, delimiters, explain, heuristic mode.
+
+use crate::util::{anonlab_ok, read_csv, repo_root, tempdir};
+
+fn adult_config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    let adult = repo_root().join("examples/adult");
+    let mut text = format!("[input]\npath = \"{}\"\n\n", adult.join("adult.csv").display());
+    for qi in [
+        "sex",
+        "age",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "occupation",
+        "salary-class",
+    ] {
+        text.push_str(&format!(
+            "[columns.{qi}]\nrole = \"quasi-identifier\"\nhierarchy = \"{}\"\n\n",
+            adult.join(format!("adult_hierarchy_{qi}.csv")).display()
+        ));
+    }
+    text.push_str(extra);
+    let path = dir.join("adult.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn inspect_reports_types_counts_and_roles() {
+    let adult = repo_root().join("examples/adult/adult.csv");
+    let json: serde_json::Value =
+        serde_json::from_str(&anonlab_ok(&repo_root(), &["inspect", adult.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(json["rows"], 30_162);
+    assert_eq!(json["delimiter"], ";");
+    let age = &json["columns"][1];
+    assert_eq!(age["name"], "age");
+    assert_eq!(age["inferred_type"]["type"], "integer");
+    assert_eq!(age["distinct"], 72);
+    assert_eq!(age["suggested_role"], "quasi-identifier");
+    let text = anonlab_ok(&repo_root(), &["inspect", adult.to_str().unwrap()]);
+    assert!(text.contains("30162 rows, 9 columns"), "{text}");
+}
+
+#[test]
+fn writes_and_reads_parquet() {
+    let dir = tempdir();
+    let config = adult_config(dir.path(), "[privacy]\nk = 5\n");
+    let release = dir.path().join("release.parquet");
+    anonlab_ok(dir.path(), &["anonymize", "-c", config.to_str().unwrap(), "-q", "-o", release.to_str().unwrap()]);
+    let json: serde_json::Value =
+        serde_json::from_str(&anonlab_ok(dir.path(), &["inspect", release.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(json["rows"], 30_162);
+    assert_eq!(json["columns"][1]["name"], "age");
+
+    // The Parquet release is a valid input: anonymize it again with built hierarchies.
+    std::fs::write(
+        dir.path().join("again.toml"),
+        "[input]\npath = \"release.parquet\"\n[columns.sex]\nrole = \"quasi-identifier\"\nbuilder = { type = \"suppression\" }\n\
+         [columns.race]\nrole = \"quasi-identifier\"\nbuilder = { type = \"suppression\" }\n[privacy]\nk = 10\n\
+         [output]\npath = \"again.csv\"\n",
+    )
+    .unwrap();
+    anonlab_ok(dir.path(), &["anonymize", "-c", "again.toml", "-q"]);
+    let (header, rows) = read_csv(&dir.path().join("again.csv"), b',');
+    assert_eq!(header.len(), 9);
+    assert_eq!(rows.len(), 30_162);
+}
+
+#[test]
+fn output_keeps_the_input_delimiter_unless_told() {
+    let dir = tempdir();
+    let config = adult_config(dir.path(), "[privacy]\nk = 5\n[output]\npath = \"semi.csv\"\n");
+    anonlab_ok(dir.path(), &["anonymize", "-c", config.to_str().unwrap(), "-q"]);
+    let first = std::fs::read_to_string(dir.path().join("semi.csv")).unwrap();
+    assert!(first.starts_with("sex;age;race;"), "{}", &first[..40]);
+    let config = adult_config(dir.path(), "[privacy]\nk = 5\n[output]\npath = \"comma.csv\"\ndelimiter = \",\"\n");
+    anonlab_ok(dir.path(), &["anonymize", "-c", config.to_str().unwrap(), "-q"]);
+    assert!(std::fs::read_to_string(dir.path().join("comma.csv")).unwrap().starts_with("sex,age,race,"));
+}
+
+#[test]
+fn identifying_columns_are_removed() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("p.csv"), "name,sex,disease\nAnn,f,flu\nBob,m,cold\nCid,m,flu\nDee,f,cold\n")
+        .unwrap();
+    std::fs::write(dir.path().join("sex.csv"), "f;*\nm;*\n").unwrap();
+    let args =
+        ["anonymize", "-i", "p.csv", "--qi", "sex=sex.csv", "--identifying", "name", "-k", "2", "-o", "o.csv", "-q"];
+    anonlab_ok(dir.path(), &args);
+    let (header, rows) = read_csv(&dir.path().join("o.csv"), b',');
+    assert_eq!(header, vec!["sex", "disease"]);
+    assert_eq!(rows[0], vec!["f", "flu"]);
+}
+
+#[test]
+fn explain_and_heuristic_mode() {
+    let dir = tempdir();
+    let config = adult_config(
+        dir.path(),
+        "[privacy]\nk = 5\nsuppression_limit = 0.04\n[search]\nmode = \"heuristic\"\nstep_limit = 300\n",
+    );
+    let out = crate::util::anonlab(dir.path(), &["anonymize", "-c", config.to_str().unwrap(), "--json", "--explain"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("strategy: Heuristic") && stderr.contains("lattice: 12960 transformations"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["strategy"], "heuristic");
+    assert!(report["transformations_checked"].as_u64().unwrap() <= 301);
+    // A budgeted search returns a valid release, never better than the optimum.
+    assert!(report["information_loss"].as_f64().unwrap() >= 0.26611081915757495);
+    assert!(report["min_class_size"].as_u64().unwrap() >= 5);
+    assert!(report["suppressed_rows"].as_u64().unwrap() <= 1206);
+}
+
+#[test]
+fn models_lists_the_catalogue() {
+    let text = anonlab_ok(&repo_root(), &["models"]);
+    for name in ["k-anonymity", "t-closeness hierarchical", "entropy-nonmonotonic", "precision"] {
+        assert!(text.contains(name), "{text}");
+    }
+}
