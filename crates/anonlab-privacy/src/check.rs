@@ -22,6 +22,8 @@ pub struct Checked {
 #[derive(Debug, Clone)]
 pub struct Checker {
     criteria: Vec<Criterion>,
+    /// The criteria beyond the minimal class size (k-anonymity needs no per-class check).
+    class_checks: Vec<Criterion>,
     min_class_size: u64,
     max_outliers: u64,
     rows: u64,
@@ -32,7 +34,8 @@ impl Checker {
     /// A checker for `rows` records, suppressing at most `max_outliers`.
     pub fn new(criteria: Vec<Criterion>, max_outliers: u64, rows: u64, outliers_by_value: bool) -> Self {
         let min_class_size = criteria.iter().map(Criterion::minimal_class_size).max().unwrap_or(1).max(1);
-        Checker { criteria, min_class_size, max_outliers, rows, outliers_by_value }
+        let class_checks = criteria.iter().filter(|c| !matches!(c, Criterion::KAnonymity(_))).cloned().collect();
+        Checker { criteria, class_checks, min_class_size, max_outliers, rows, outliers_by_value }
     }
 
     /// The largest number of records that may be suppressed.
@@ -80,7 +83,7 @@ impl Checker {
                 if suppressed[c] {
                     continue;
                 }
-                for criterion in &self.criteria {
+                for criterion in &self.class_checks {
                     let histogram = criterion.sensitive().map(|j| table.histograms(j).class(c));
                     if !criterion.passes(n, histogram) {
                         suppressed[c] = true;
@@ -107,18 +110,18 @@ impl Checker {
         outliers: u64,
     ) -> NodeSummary {
         let mut s = NodeSummary { rows: self.rows, outliers, classes: table.len() as u64, ..NodeSummary::default() };
-        let dims = layout.dimensions();
-        if self.outliers_by_value {
-            s.outliers_by_value = vec![Vec::new(); dims];
-        }
+        // Suppressed records per generalized value, counted densely per attribute.
+        let mut by_value: Vec<Vec<u64>> = if self.outliers_by_value && outliers > 0 {
+            (0..layout.dimensions()).map(|d| vec![0; layout.mask(d) as usize + 1]).collect()
+        } else {
+            Vec::new()
+        };
         for (c, &n) in table.counts().iter().enumerate() {
             let sq = n as u128 * n as u128;
             s.squares_all += sq;
             if suppressed[c] {
-                if self.outliers_by_value {
-                    for (d, values) in s.outliers_by_value.iter_mut().enumerate() {
-                        values.push((layout.get(table.keys()[c], d), n));
-                    }
+                for (d, values) in by_value.iter_mut().enumerate() {
+                    values[layout.get(table.keys()[c], d) as usize] += n;
                 }
             } else {
                 s.kept_classes += 1;
@@ -126,16 +129,14 @@ impl Checker {
                 s.min_class_size = Some(s.min_class_size.map_or(n, |m| m.min(n)));
             }
         }
-        for values in &mut s.outliers_by_value {
-            values.sort_unstable_by_key(|v| v.0);
-            values.dedup_by(|b, a| {
-                if a.0 == b.0 {
-                    a.1 += b.1;
-                    true
-                } else {
-                    false
-                }
-            });
+        if self.outliers_by_value {
+            s.outliers_by_value = (0..layout.dimensions())
+                .map(|d| {
+                    by_value.get(d).map_or_else(Vec::new, |values| {
+                        values.iter().enumerate().filter(|&(_, &n)| n > 0).map(|(g, &n)| (g as u32, n)).collect()
+                    })
+                })
+                .collect();
         }
         s
     }

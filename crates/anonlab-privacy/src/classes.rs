@@ -144,14 +144,16 @@ impl<K: PackedKey> ClassTable<K> {
 
     /// Rolls this table up to a coarser node: `lifts` holds, for every
     /// quasi-identifier whose level changes, its index and the map from this
-    /// node's label codes to the coarser node's. (A dense mixed-radix counter
-    /// was measured slower here than hashing: it must decode every field.)
-    pub fn roll_up(&self, layout: &KeyLayout, lifts: &[(usize, &[u32])]) -> Self {
-        let mut keys = Vec::new();
-        let mut counts: Vec<u64> = Vec::new();
+    /// node's label codes to the coarser node's. `index` is scratch space,
+    /// reused across calls so its memory is allocated once. (A dense
+    /// mixed-radix counter was measured slower here than hashing: it must
+    /// decode every field.)
+    pub fn roll_up(&self, layout: &KeyLayout, lifts: &[(usize, &[u32])], index: &mut FxHashMap<K, u32>) -> Self {
+        index.clear();
+        let expected = self.keys.len() / 2;
+        let mut keys = Vec::with_capacity(expected);
+        let mut counts: Vec<u64> = Vec::with_capacity(expected);
         let mut target = Vec::with_capacity(if self.histograms.is_empty() { 0 } else { self.keys.len() });
-        let mut index: FxHashMap<K, u32> = FxHashMap::default();
-        index.reserve(self.keys.len() / 2);
         for (&key, &n) in self.keys.iter().zip(&self.counts) {
             let mut k = key;
             for &(dim, lift) in lifts {
@@ -257,7 +259,7 @@ mod tests {
         let bottom = ClassTable::<u64>::from_rows(&layout, &[&qi0, &qi1], &[(&sa, 3)]);
         assert_eq!(bottom.len(), 4);
         let lift = [0u32, 0, 1];
-        let rolled = bottom.roll_up(&layout, &[(1, &lift)]);
+        let rolled = bottom.roll_up(&layout, &[(1, &lift)], &mut FxHashMap::default());
         let qi1_up: Vec<u32> = qi1.iter().map(|&c| lift[c as usize]).collect();
         let direct = ClassTable::<u64>::from_rows(&layout, &[&qi0, &qi1_up], &[(&sa, 3)]);
         let mut a: Vec<_> = (0..rolled.len())

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::classes::ClassTable;
 use crate::key::PackedKey;
 use crate::lattice::NodeId;
@@ -24,6 +26,8 @@ pub(crate) struct TableCache<K> {
     entries: Vec<(NodeId, Entry<K>)>,
     /// `lifts[dim][from][to - from]` maps label codes between levels.
     lifts: Vec<Vec<Vec<Vec<u32>>>>,
+    /// Scratch hash map for roll-ups.
+    index: FxHashMap<K, u32>,
     clock: u64,
 }
 
@@ -44,7 +48,7 @@ impl<K: PackedKey> TableCache<K> {
                 (0..=g.max_level()).map(|from| (from..=g.max_level()).map(|to| g.lift(from, to)).collect()).collect()
             })
             .collect();
-        TableCache { bottom: Arc::new(bottom), entries: Vec::new(), lifts, clock: 0 }
+        TableCache { bottom: Arc::new(bottom), entries: Vec::new(), lifts, index: FxHashMap::default(), clock: 0 }
     }
 
     /// Number of classes of the original data.
@@ -54,11 +58,12 @@ impl<K: PackedKey> TableCache<K> {
 
     /// The class table of `node`.
     ///
-    /// Rolled up from the cached finer table with the fewest classes. When that
-    /// would be the (large) bottom table, the node's *hub* is built first: the
-    /// node with level 1 wherever the target is generalized and 0 elsewhere.
-    /// Hubs are far smaller than the bottom and shared by every target with the
-    /// same pattern of generalized attributes, so most roll-ups start small.
+    /// Rolled up from the cached finer table with the fewest classes. Unless a
+    /// cached table at least as coarse exists, the node's *hub* is built first:
+    /// the node with level 1 wherever the target is generalized and 0
+    /// elsewhere. Hubs are far smaller than the bottom and shared by every
+    /// target with the same pattern of generalized attributes, so most roll-ups
+    /// start small (on adult this halves the work).
     pub fn table(&mut self, plan: &Plan<'_>, node: NodeId) -> Arc<ClassTable<K>> {
         self.clock += 1;
         if let Some((_, e)) = self.entries.iter_mut().find(|(n, _)| *n == node) {
@@ -69,11 +74,24 @@ impl<K: PackedKey> TableCache<K> {
             return Arc::clone(&self.bottom);
         }
         let target = plan.lattice.levels(node);
-        let hub: Vec<u8> = target.iter().map(|&l| l.min(1)).collect();
         let mut source = self.best_source(&target);
-        let at_least_hub = |i: usize| self.entries[i].1.levels.iter().zip(&hub).all(|(a, h)| a >= h);
-        if hub != target && !source.is_some_and(at_least_hub) {
-            self.table(plan, plan.lattice.id(&hub));
+        let is_hub = target.iter().all(|&l| l <= 1);
+        // A hub is rolled up from its predecessor hub (one fewer generalized
+        // attribute), built first if needed, so no hub starts from the bottom
+        // unless it generalizes a single attribute.
+        let prerequisite = if is_hub {
+            target.iter().rposition(|&l| l == 1).map(|d| {
+                let mut p = target.clone();
+                p[d] = 0;
+                p
+            })
+        } else {
+            Some(target.iter().map(|&l| l.min(1)).collect())
+        };
+        if let Some(pre) = prerequisite.filter(|p| p.iter().any(|&l| l > 0))
+            && !source.is_some_and(|i| self.entries[i].1.levels.iter().zip(&pre).all(|(a, h)| a >= h))
+        {
+            self.table(plan, plan.lattice.id(&pre));
             source = self.best_source(&target);
         }
         let (source_levels, source) = match source {
@@ -87,7 +105,7 @@ impl<K: PackedKey> TableCache<K> {
             .filter(|(_, (a, b))| a != b)
             .map(|(d, (&a, &b))| (d, self.lifts[d][a as usize][(b - a) as usize].as_slice()))
             .collect();
-        let table = Arc::new(source.roll_up(&plan.layout, &lifts));
+        let table = Arc::new(source.roll_up(&plan.layout, &lifts, &mut self.index));
         self.insert(node, target, Arc::clone(&table));
         table
     }

@@ -83,6 +83,39 @@ fn brute_force(plan: &Plan<'_>) -> Option<(f64, u32, Vec<u8>)> {
     best
 }
 
+/// Groups the release's own cells (not the engine's classes) and checks every
+/// model on every class, and the suppression limit.
+fn release_satisfies_models(plan: &Plan<'_>, release: &crate::Release<'_>) -> Result<(), TestCaseError> {
+    let qi_cells: Vec<usize> = plan.qis.iter().map(|q| q.column).collect();
+    let sensitive = plan.sensitive_columns[0];
+    let mut classes: BTreeMap<Vec<String>, SensitiveCounts> = BTreeMap::new();
+    let mut suppressed = 0u64;
+    for r in 0..release.rows() {
+        let row = release.row(r);
+        let key: Vec<String> = qi_cells.iter().map(|&c| row[c].to_string()).collect();
+        // Not "all cells are *": at the top node every kept record shows * too.
+        if release.is_suppressed(r) {
+            prop_assert!(key.iter().all(|v| v == crate::release::SUPPRESSED));
+            suppressed += 1;
+            continue;
+        }
+        let code = plan.table.column(sensitive).codes()[r];
+        *classes.entry(key).or_default().entry(code).or_insert(0) += 1;
+    }
+    prop_assert!(suppressed <= plan.checker.max_outliers());
+    for (key, histogram) in &classes {
+        let count: u64 = histogram.values().sum();
+        let codes: Vec<u32> = histogram.keys().copied().collect();
+        let counts: Vec<u64> = histogram.values().copied().collect();
+        prop_assert!(count >= plan.checker.min_class_size(), "class {key:?} has {count} records");
+        for criterion in plan.checker.criteria() {
+            let h = criterion.sensitive().map(|_| Histogram { codes: &codes, counts: &counts });
+            prop_assert!(criterion.passes(count, h), "class {key:?} fails {criterion:?}");
+        }
+    }
+    Ok(())
+}
+
 fn table(rows: &[(u32, u32, u32, u32)]) -> Table {
     let mut columns: Vec<ColumnBuilder> = ["a", "b", "c", "s"].iter().map(|n| ColumnBuilder::new(*n)).collect();
     for (i, row) in rows.iter().enumerate() {
@@ -160,6 +193,7 @@ proptest! {
                 prop_assert!((found.found.loss.value - value).abs() <= tolerance,
                     "search {:?} = {} vs brute force {:?} = {}", found.found.levels, found.found.loss.value, levels, value);
                 prop_assert_eq!(plan.lattice.level_sum(found.found.node), level);
+                release_satisfies_models(&plan, &found.release)?;
             }
             (Err(e), None) => prop_assert_eq!(e.kind(), crate::ErrorKind::NoSolution),
             (got, want) => prop_assert!(false, "search {:?} vs brute force {:?}", got.map(|a| a.found.levels), want),
