@@ -35,6 +35,7 @@ macro_rules! packed_key {
         }
     };
 }
+packed_key!(u32);
 packed_key!(u64);
 packed_key!(u128);
 

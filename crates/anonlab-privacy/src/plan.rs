@@ -363,12 +363,12 @@ impl Plan<'_> {
             }
         );
         let _ = writeln!(s, "lattice: {} transformations, height {}", self.lattice.size(), self.lattice.height());
-        let _ = writeln!(
-            s,
-            "class keys: {} bits ({})",
-            self.layout.bits(),
-            if self.layout.bits() <= 64 { "u64" } else { "u128" }
-        );
+        let key = match self.layout.bits() {
+            0..=32 => "u32",
+            33..=64 => "u64",
+            _ => "u128",
+        };
+        let _ = writeln!(s, "class keys: {} bits ({key})", self.layout.bits());
         let _ = writeln!(
             s,
             "strategy: {:?}{}",
