@@ -63,6 +63,8 @@ pub struct Report {
     pub attributes: Vec<AttributeReport>,
     /// Search and release time in milliseconds.
     pub elapsed_ms: f64,
+    /// Peak resident memory of the whole process, where the caller can tell.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 impl Report {
@@ -102,6 +104,7 @@ impl Report {
             rows: plan.table().row_count(),
             attributes,
             elapsed_ms: result.elapsed.as_secs_f64() * 1e3,
+            peak_rss_bytes: None,
         }
     }
 }

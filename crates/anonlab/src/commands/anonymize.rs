@@ -179,7 +179,8 @@ pub fn run(args: &AnonymizeArgs) -> Result<()> {
     };
     let result = plan.run(&update)?;
     bar.finish_and_clear();
-    let report = Report::new(&plan, &result);
+    let mut report = Report::new(&plan, &result);
+    report.peak_rss_bytes = peak_rss_bytes();
     let json = serde_json::to_string_pretty(&report)?;
 
     // Stage the report, write the table (atomically), then publish the report.
@@ -208,6 +209,14 @@ pub fn run(args: &AnonymizeArgs) -> Result<()> {
         eprintln!("{}", summary(&report, output.as_deref(), report_path.as_deref(), started.elapsed()));
     }
     Ok(())
+}
+
+/// The process's peak resident memory so far (Linux: VmHWM), for the report.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn summary(r: &Report, output: Option<&Path>, report: Option<&Path>, total: Duration) -> String {

@@ -1,0 +1,90 @@
+//! Printing and saving benchmark rows.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+/// One measured case.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// What was run.
+    pub case: String,
+    /// Median wall time, milliseconds.
+    pub ms: f64,
+    /// Fastest run, milliseconds.
+    pub min_ms: f64,
+    /// The target, milliseconds.
+    pub target_ms: Option<f64>,
+    /// The peer's figure (ARX 3.9.2 on this kind of machine), milliseconds.
+    pub peer_ms: Option<f64>,
+    /// Peak resident memory, MiB, where measured.
+    pub peak_rss_mib: Option<f64>,
+    /// Transformations checked.
+    pub checked: u64,
+    /// The answer matched the expected one.
+    pub correct: bool,
+    /// Result details.
+    pub note: String,
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.1}") })
+}
+
+/// Prints the rows as a Markdown table (pasted into BENCHMARKS.md).
+pub fn print(rows: &[Row]) {
+    println!(
+        "| case | anonlab ms (median) | min | target ms | met | ARX ms | ARX / anonlab | peak RSS MiB | checked | result |"
+    );
+    println!("|---|---:|---:|---:|:-:|---:|---:|---:|---:|---|");
+    for r in rows {
+        let met = r.target_ms.map_or("-", |t| if r.ms <= t { "yes" } else { "no" });
+        let ratio = r.peer_ms.map_or("-".into(), |p| format!("{:.1}×", p / r.ms));
+        println!(
+            "| {} | {} | {} | {} | {met} | {} | {ratio} | {} | {} | {}{} |",
+            r.case,
+            fmt(Some(r.ms)),
+            fmt(Some(r.min_ms)),
+            fmt(r.target_ms),
+            fmt(r.peer_ms),
+            fmt(r.peak_rss_mib),
+            r.checked,
+            if r.correct { "" } else { "WRONG: " },
+            r.note
+        );
+    }
+}
+
+/// Machine facts recorded with saved results.
+#[derive(Debug, Serialize)]
+struct Machine {
+    cpu: String,
+    cores: usize,
+    os: String,
+}
+
+fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    Machine { cpu, cores: std::thread::available_parallelism().map_or(1, |n| n.get()), os: std::env::consts::OS.into() }
+}
+
+/// Writes `benchmarks/results/<date>-<cores>core/<suite>.json`.
+pub fn save(root: &Path, suite: &str, rows: &[Row]) -> Result<PathBuf> {
+    let machine = machine();
+    let date = std::process::Command::new("date").arg("+%Y-%m-%d").output()?;
+    let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
+    let dir = root.join("benchmarks/results").join(format!("{date}-{}core", machine.cores));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{suite}.json"));
+    let json = serde_json::json!({ "suite": suite, "machine": machine, "rows": rows });
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)?;
+    Ok(path)
+}
