@@ -94,6 +94,8 @@ impl<K> Default for RollUpScratch<K> {
 
 /// Rows are grouped in parallel chunks of this many rows when there is no histogram to build.
 const PARALLEL_CHUNK: usize = 1 << 18;
+/// Tables with at least this many rows are grouped on several threads.
+pub const PARALLEL_GROUPING_ROWS: usize = 2 * PARALLEL_CHUNK;
 
 impl<K: PackedKey> ClassTable<K> {
     /// Groups rows: `qi_codes[i][row]` is quasi-identifier `i`'s code,
@@ -101,7 +103,7 @@ impl<K: PackedKey> ClassTable<K> {
     pub fn from_rows(layout: &KeyLayout, qi_codes: &[&[u32]], sensitive: &[(&[u32], usize)]) -> Self {
         let rows = qi_codes.first().map_or(0, |c| c.len());
         let key_of = |r: usize| layout.pack::<K>(qi_codes.iter().map(|c| c[r]));
-        if sensitive.is_empty() && rows >= 2 * PARALLEL_CHUNK && rayon::current_num_threads() > 1 {
+        if sensitive.is_empty() && rows >= PARALLEL_GROUPING_ROWS && rayon::current_num_threads() > 1 {
             return Self::from_rows_parallel(rows, key_of);
         }
         let mut index: FxHashMap<K, u32> = FxHashMap::default();

@@ -57,6 +57,11 @@ impl Lattice {
         self.max.iter().map(|&m| m as u32).sum()
     }
 
+    /// The id distance between nodes differing by one level in quasi-identifier `i`.
+    pub fn stride(&self, i: usize) -> u64 {
+        self.strides[i]
+    }
+
     /// The node of a level vector (levels must be within bounds).
     pub fn id(&self, levels: &[u8]) -> NodeId {
         levels.iter().zip(&self.strides).map(|(&l, &s)| l as u64 * s).sum()

@@ -1,5 +1,10 @@
-//! Class tables on demand: every table is rolled up from the smallest cached
-//! table of a finer node, never rebuilt from rows.
+//! Class tables on demand: every table is rolled up from a small cached table
+//! of a finer node, never rebuilt from rows.
+//!
+//! The search is single-threaded by measurement: checking disjoint search paths
+//! on two threads (with per-thread caches, then with one shared cache) was no
+//! faster than one thread on adult, because roll-ups are memory-bound and the
+//! threads lose each other's cached tables. Rows are grouped in parallel.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +19,8 @@ use crate::plan::Plan;
 /// At most this many class entries are kept across cached tables (besides the bottom).
 const CACHE_CLASS_BUDGET: usize = 1 << 21;
 const CACHE_ENTRIES: usize = 1024;
+/// How far below a target `near_source` looks for a cached table.
+const SOURCE_DEPTH: usize = 2;
 
 struct Entry<K> {
     node: NodeId,
@@ -75,12 +82,12 @@ impl<K: PackedKey> TableCache<K> {
 
     /// The class table of `node`.
     ///
-    /// Rolled up from the cached finer table with the fewest classes. Unless a
-    /// cached table at least as coarse exists, the node's *hub* is built first:
+    /// Rolled up from the smallest cached table near the node (see
+    /// [`TableCache::near_source`]) or, failing that, from the node's *hub*:
     /// the node with level 1 wherever the target is generalized and 0
-    /// elsewhere. Hubs are far smaller than the bottom and shared by every
-    /// target with the same pattern of generalized attributes, so most roll-ups
-    /// start small (on adult this halves the work).
+    /// elsewhere, built first if needed. Hubs are far smaller than the bottom
+    /// and shared by every target with the same pattern of generalized
+    /// attributes, so most roll-ups start small (on adult this halves the work).
     pub fn table(&mut self, plan: &Plan<'_>, node: NodeId) -> Arc<ClassTable<K>> {
         if let Some(&i) = self.position.get(&node) {
             let now = self.tick();
@@ -94,25 +101,21 @@ impl<K: PackedKey> TableCache<K> {
             return Arc::clone(&self.bottom);
         }
         let target = plan.lattice.levels(node);
-        let mut source = self.best_source(&target);
-        let is_hub = target.iter().all(|&l| l <= 1);
+        let hub: Vec<u8> = target.iter().map(|&l| l.min(1)).collect();
+        let hub = (hub != target).then(|| plan.lattice.id(&hub));
+        let mut source = self.near_source(&plan.lattice, node, hub);
         // A hub is rolled up from its predecessor hub (one fewer generalized
-        // attribute), built first if needed, so no hub starts from the bottom
-        // unless it generalizes a single attribute.
-        let prerequisite = if is_hub {
-            target.iter().rposition(|&l| l == 1).map(|d| {
-                let mut p = target.clone();
-                p[d] = 0;
-                p
-            })
-        } else {
-            Some(target.iter().map(|&l| l.min(1)).collect())
+        // attribute), so no hub starts from the bottom unless it generalizes a
+        // single attribute; any other target starts from its hub at worst.
+        let prerequisite = match hub {
+            Some(h) => Some(h),
+            None => target.iter().rposition(|&l| l == 1).map(|d| plan.lattice.id(&target) - plan.lattice.stride(d)),
         };
-        if let Some(pre) = prerequisite.filter(|p| p.iter().any(|&l| l > 0))
-            && !source.is_some_and(|i| self.entries[i].levels.iter().zip(&pre).all(|(a, h)| a >= h))
+        if let Some(pre) = prerequisite.filter(|&p| p != plan.lattice.bottom())
+            && source.is_none()
         {
-            self.table(plan, plan.lattice.id(&pre));
-            source = self.best_source(&target);
+            self.table(plan, pre);
+            source = self.near_source(&plan.lattice, node, hub);
         }
         let (source_levels, source) = match source {
             Some(i) => (self.entries[i].levels.clone(), Arc::clone(&self.entries[i].table)),
@@ -136,14 +139,36 @@ impl<K: PackedKey> TableCache<K> {
         self.clock
     }
 
-    /// The cached entry with the fewest classes whose node is finer than `target`.
-    fn best_source(&self, target: &[u8]) -> Option<usize> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.levels.iter().zip(target).all(|(a, b)| a <= b))
-            .min_by_key(|(_, e)| e.table.len())
-            .map(|(i, _)| i)
+    /// The cached table with the fewest classes among the nodes near `target`:
+    /// its specializations up to `SOURCE_DEPTH` levels down and its hub, each
+    /// found by lookup. Scanning the whole cache for the best finer table was
+    /// measured slower: the scan cost more than the better source saved.
+    fn near_source(&self, lattice: &crate::lattice::Lattice, target: NodeId, hub: Option<NodeId>) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut consider = |n: NodeId| {
+            if let Some(&i) = self.position.get(&n)
+                && best.is_none_or(|b| self.entries[i].table.len() < self.entries[b].table.len())
+            {
+                best = Some(i);
+            }
+        };
+        let mut frontier = vec![target];
+        for _ in 0..SOURCE_DEPTH {
+            let mut next: Vec<NodeId> = Vec::new();
+            for &n in &frontier {
+                lattice.for_each_predecessor(n, |p| {
+                    if !next.contains(&p) {
+                        next.push(p);
+                    }
+                });
+            }
+            next.iter().for_each(|&n| consider(n));
+            frontier = next;
+        }
+        if let Some(h) = hub {
+            consider(h);
+        }
+        best
     }
 
     fn insert(&mut self, node: NodeId, levels: Vec<u8>, table: Arc<ClassTable<K>>) {

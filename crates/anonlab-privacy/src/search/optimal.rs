@@ -145,9 +145,15 @@ fn border<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, yes: u8
             }
             let mut path = vec![start];
             loop {
-                let mut next = None;
+                // Extend the path along the successor that loses the most
+                // information: it heads for anonymity fastest, so the binary
+                // search lands near the border (measured on adult, flchain and
+                // healthinsurance: 10-20 % fewer checks than dimension order,
+                // while ARX's Flash order and the smallest-key-space order did worse).
+                let mut next: Option<NodeId> = None;
+                let bound = |n: NodeId| state.bounds.as_ref().map_or(0.0, |b| b[n as usize]);
                 lattice.for_each_successor(*path.last().expect("path is not empty"), |s| {
-                    if next.is_none() && unresolved(&state.status, s) {
+                    if unresolved(&state.status, s) && next.is_none_or(|m| bound(s) > bound(m)) {
                         next = Some(s);
                     }
                 });
