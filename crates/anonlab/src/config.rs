@@ -152,9 +152,9 @@ impl Config {
         Ok(config)
     }
 
-    /// Resolves `path` relative to the config file.
+    /// Resolves `path` relative to the config file (`a/b/../c` shown as `a/c`).
     pub fn resolve(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() { path.to_path_buf() } else { self.base.join(path) }
+        if path.is_absolute() { path.to_path_buf() } else { lexically_normal(&self.base.join(path)) }
     }
 
     /// The input path, resolved.
@@ -234,6 +234,23 @@ impl Config {
     }
 }
 
+/// Removes `.` and `name/..` pairs without touching the file system, so paths
+/// in messages read as the user would write them.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() { PathBuf::from(".") } else { out.iter().collect() }
+}
+
 impl ColumnConfig {
     /// A column with only a role.
     pub fn with_role(role: AttributeRole) -> Self {
@@ -271,5 +288,29 @@ impl ColumnConfig {
                 bail!("column '{name}': unknown type '{other}'; use string, ordered-string, integer, decimal or date")
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_parent_components() {
+        assert_eq!(lexically_normal(Path::new("examples/adult/../../out/a.csv")), PathBuf::from("out/a.csv"));
+        assert_eq!(lexically_normal(Path::new("./x/./y")), PathBuf::from("x/y"));
+        assert_eq!(lexically_normal(Path::new("../shared/d.csv")), PathBuf::from("../shared/d.csv"));
+        assert_eq!(lexically_normal(Path::new("a/..")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn rejects_unknown_keys_with_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("anonlab-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.toml");
+        std::fs::write(&path, "[privacy]\nk = 5\nkk = 3\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("line 3, column 1") && err.contains("kk"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -121,3 +121,74 @@ fn models_lists_the_catalogue() {
         assert!(text.contains(name), "{text}");
     }
 }
+
+#[test]
+fn protects_several_sensitive_attributes_at_once() {
+    let dir = crate::util::crate_dir().join("tests/oracles/arx");
+    let out = tempdir();
+    let release = out.path().join("r.csv");
+    let args = [
+        "anonymize",
+        "--config",
+        "adult.toml",
+        "-q",
+        "--json",
+        "--sensitive",
+        "occupation",
+        "--sensitive",
+        "salary-class",
+        "--l-diversity",
+        "occupation:distinct:3",
+        "--l-diversity",
+        "salary-class:distinct:2",
+        "--suppression-limit",
+        "0.04",
+        "-o",
+        release.to_str().unwrap(),
+    ];
+    let report: serde_json::Value = serde_json::from_str(&anonlab_ok(&dir, &args)).unwrap();
+    assert_eq!(report["transformation"].as_array().unwrap().len(), 7);
+    let (header, rows) = read_csv(&release, b';');
+    let qis = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass"];
+    for (sensitive, l) in [("occupation", 3), ("salary-class", 2)] {
+        let classes = crate::util::classes_of(&header, &rows, &qis, Some(sensitive));
+        assert_eq!(classes.len() as u64, report["equivalence_classes"].as_u64().unwrap());
+        for (_, values) in classes {
+            let distinct: std::collections::HashSet<_> = values.iter().collect();
+            assert!(distinct.len() >= l, "a class has {} distinct {sensitive}", distinct.len());
+        }
+    }
+}
+
+#[test]
+fn generalizes_dates_in_a_declared_format() {
+    let dir = tempdir();
+    let mut csv = String::from("admission;ward\n");
+    for (day, ward) in [
+        ("03.01.2020", "A"),
+        ("17.02.2020", "A"),
+        ("28.03.2020", "B"),
+        ("02.04.2020", "B"),
+        ("30.06.2020", "C"),
+        ("01.05.2020", "C"),
+    ] {
+        csv.push_str(&format!("{day};{ward}\n"));
+    }
+    std::fs::write(dir.path().join("stays.csv"), csv).unwrap();
+    std::fs::write(
+        dir.path().join("stays.toml"),
+        "[input]\npath = \"stays.csv\"\n[columns.admission]\nrole = \"quasi-identifier\"\ntype = \"date\"\n\
+         format = \"%d.%m.%Y\"\nbuilder = { type = \"dates\", levels = [\"month\", \"quarter\", \"year\"] }\n\
+         [privacy]\nk = 3\n[output]\npath = \"out.csv\"\n",
+    )
+    .unwrap();
+    anonlab_ok(dir.path(), &["anonymize", "-c", "stays.toml", "-q"]);
+    let (_, rows) = read_csv(&dir.path().join("out.csv"), b';');
+    let labels: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(labels, ["2020-Q1", "2020-Q1", "2020-Q1", "2020-Q2", "2020-Q2", "2020-Q2"]);
+
+    // A date that does not parse names the column and the line.
+    std::fs::write(dir.path().join("stays.csv"), "admission;ward\n03.01.2020;A\n2020-02-17;A\n").unwrap();
+    let err = crate::util::anonlab_err(dir.path(), &["anonymize", "-c", "stays.toml"], 2);
+    assert!(err.contains("line 3") && err.contains("column 'admission'") && err.contains("not a date"), "{err}");
+}
