@@ -29,11 +29,16 @@ impl AtomicFile {
             )
             .in_file(path));
         }
-        let tmp = tempfile::Builder::new()
-            .prefix(".anonlab-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(path, "create a temporary output file", &e))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".anonlab-").suffix(".tmp");
+        // A temporary file is private (0600); the finished output should get the
+        // permissions any new file gets here (0666 less the umask), like other tools' output.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(dir).map_err(|e| Error::io(path, "create a temporary output file", &e))?;
         Ok(AtomicFile { path: path.to_path_buf(), writer: BufWriter::with_capacity(1 << 16, tmp) })
     }
 
@@ -80,5 +85,18 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_bytes(&path, b"done").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"done");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn finished_file_gets_the_permissions_of_a_plainly_created_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let plain = dir.path().join("plain.csv");
+        std::fs::File::create(&plain).unwrap();
+        let path = dir.path().join("out.csv");
+        write_bytes(&path, b"x").unwrap();
+        assert_eq!(mode(&path), mode(&plain));
     }
 }
