@@ -48,11 +48,6 @@ fn spec(adult: &Path, k: u64, suppression: f64) -> Result<AnonymizationSpec> {
     })
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn verdict(levels: &[u8], loss: f64, expected: Option<&Expected>) -> (bool, String) {
     match expected {
         None => (true, format!("{levels:?} loss {loss} (no published optimum)")),
@@ -93,17 +88,7 @@ fn warm(
     }
     let (levels, loss, checked) = last.context("at least one run")?;
     let (correct, note) = verdict(&levels, loss, expected);
-    Ok(Row {
-        case: case.into(),
-        min_ms: times.iter().copied().fold(f64::INFINITY, f64::min),
-        ms: median(times),
-        target_ms: None,
-        peer_ms: None,
-        peak_rss_mib: None,
-        checked,
-        correct,
-        note,
-    })
+    Ok(Row::measured(case, &times, checked, correct, note))
 }
 
 /// Runs the real `anonlab` binary from a cold start (read CSV, search, write CSV and report).
@@ -127,17 +112,10 @@ fn cold(case: &str, anonlab: &Path, config: &Path, flags: &[&str], runs: usize, 
     }
     let levels: Vec<u8> = serde_json::from_value(report["transformation"].clone())?;
     let (correct, note) = verdict(&levels, report["information_loss"].as_f64().unwrap_or(f64::NAN), Some(expected));
-    Ok(Row {
-        case: case.into(),
-        min_ms: times.iter().copied().fold(f64::INFINITY, f64::min),
-        ms: median(times),
-        target_ms: None,
-        peer_ms: None,
-        peak_rss_mib: report["peak_rss_bytes"].as_f64().map(|b| b / (1024.0 * 1024.0)),
-        checked: report["transformations_checked"].as_u64().unwrap_or(0),
-        correct,
-        note,
-    })
+    let checked = report["transformations_checked"].as_u64().unwrap_or(0);
+    let mut row = Row::measured(case, &times, checked, correct, note);
+    row.peak_rss_mib = report["peak_rss_bytes"].as_f64().map(|b| b / (1024.0 * 1024.0));
+    Ok(row)
 }
 
 /// The release binary next to this one (build it with `cargo build --release`).

@@ -28,6 +28,25 @@ pub struct Row {
     pub note: String,
 }
 
+impl Row {
+    /// A row from run times (ms); targets, peer figures and RSS are filled in by the caller.
+    pub fn measured(case: &str, times: &[f64], checked: u64, correct: bool, note: String) -> Self {
+        let mut sorted = times.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Row {
+            case: case.into(),
+            ms: sorted[sorted.len() / 2],
+            min_ms: sorted[0],
+            target_ms: None,
+            peer_ms: None,
+            peak_rss_mib: None,
+            checked,
+            correct,
+            note,
+        }
+    }
+}
+
 fn fmt(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.1}") })
 }

@@ -148,15 +148,7 @@ impl Check {
             }
             Check::Ordered { rank, q_ordered, .. } => {
                 let m = q_ordered.len();
-                let mut p = vec![0.0; m];
-                for (&code, &f) in h.codes.iter().zip(h.counts) {
-                    p[rank[code as usize] as usize] = f as f64 / n;
-                }
-                let (mut sum, mut dist) = (0.0, 0.0);
-                for (pi, qi) in p.iter().zip(q_ordered) {
-                    sum += pi - qi;
-                    dist += f64::abs(sum);
-                }
+                let dist = ordered_walk(rank, q_ordered, count, h, f64::INFINITY);
                 if m > 1 { dist / (m as f64 - 1.0) } else { 0.0 }
             }
             Check::Hierarchical { total, frequencies, up, .. } => {
@@ -190,23 +182,29 @@ impl Check {
         match self {
             Check::Equal { t, .. } | Check::Hierarchical { t, .. } => self.distance(count, h) <= *t,
             Check::Ordered { threshold, rank, q_ordered } => {
-                let n = count as f64;
-                let mut p = vec![0.0; q_ordered.len()];
-                for (&code, &f) in h.codes.iter().zip(h.counts) {
-                    p[rank[code as usize] as usize] = f as f64 / n;
-                }
-                let (mut sum, mut dist) = (0.0, 0.0);
-                for (pi, qi) in p.iter().zip(q_ordered) {
-                    sum += pi - qi;
-                    dist += f64::abs(sum);
-                    if dist > *threshold {
-                        return false;
-                    }
-                }
-                true
+                ordered_walk(rank, q_ordered, count, h, *threshold) <= *threshold
             }
         }
     }
+}
+
+/// Σᵢ |Σ_{j≤i} (pⱼ − qⱼ)| over the values in type order (ARX's unnormalized
+/// ordered distance), stopping as soon as it exceeds `stop`.
+fn ordered_walk(rank: &[u32], q_ordered: &[f64], count: u64, h: Histogram<'_>, stop: f64) -> f64 {
+    let n = count as f64;
+    let mut p = vec![0.0; q_ordered.len()];
+    for (&code, &f) in h.codes.iter().zip(h.counts) {
+        p[rank[code as usize] as usize] = f as f64 / n;
+    }
+    let (mut sum, mut dist) = (0.0, 0.0);
+    for (pi, qi) in p.iter().zip(q_ordered) {
+        sum += pi - qi;
+        dist += f64::abs(sum);
+        if dist > stop {
+            break;
+        }
+    }
+    dist
 }
 
 #[cfg(test)]

@@ -33,36 +33,30 @@ const NOT_K_ANON: u8 = 16;
 const DOMINATED: u8 = 32;
 const CHECKED: u8 = 64;
 
-/// Sets `flag` on `node` and every generalization, stopping where it is already set.
-fn tag_up(lattice: &Lattice, status: &mut [u8], node: NodeId, flag: u8) {
+/// Sets `flag` on `node` and on everything `neighbours` reaches from it
+/// (successors: every generalization; predecessors: every specialization),
+/// stopping where the flag is already set, so each node is tagged once.
+fn tag(status: &mut [u8], node: NodeId, flag: u8, neighbours: impl Fn(NodeId, &mut dyn FnMut(NodeId))) {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
         if status[n as usize] & flag != 0 {
             continue;
         }
         status[n as usize] |= flag;
-        lattice.for_each_successor(n, |s| {
-            if status[s as usize] & flag == 0 {
-                stack.push(s);
+        neighbours(n, &mut |m| {
+            if status[m as usize] & flag == 0 {
+                stack.push(m);
             }
         });
     }
 }
 
-/// Sets `flag` on `node` and every specialization, stopping where it is already set.
+fn tag_up(lattice: &Lattice, status: &mut [u8], node: NodeId, flag: u8) {
+    tag(status, node, flag, |n, f| lattice.for_each_successor(n, f));
+}
+
 fn tag_down(lattice: &Lattice, status: &mut [u8], node: NodeId, flag: u8) {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if status[n as usize] & flag != 0 {
-            continue;
-        }
-        status[n as usize] |= flag;
-        lattice.for_each_predecessor(n, |p| {
-            if status[p as usize] & flag == 0 {
-                stack.push(p);
-            }
-        });
-    }
+    tag(status, node, flag, |n, f| lattice.for_each_predecessor(n, f));
 }
 
 struct State {
