@@ -116,6 +116,36 @@ fn release_satisfies_models(plan: &Plan<'_>, release: &crate::Release<'_>) -> Re
     Ok(())
 }
 
+/// Without a budget the heuristic runs until its queue is empty; then it
+/// claims optimality, and must match brute force. Its release is always valid.
+fn heuristic_agrees_when_exhausted(
+    spec: &AnonymizationSpec,
+    table: &Table,
+    expected: Option<&(f64, u32, Vec<u8>)>,
+) -> Result<(), TestCaseError> {
+    let mut spec = spec.clone();
+    spec.search = crate::search::SearchOptions {
+        mode: crate::search::SearchMode::Heuristic,
+        step_limit: None,
+        time_limit_ms: None,
+        ..Default::default()
+    };
+    let plan = spec.plan(table).expect("the spec planned before");
+    match (plan.run(&|_| {}), expected) {
+        (Ok(found), Some((value, level, _))) => {
+            release_satisfies_models(&plan, &found.release)?;
+            prop_assert!(found.found.loss.value >= value - 1e-12 * value.abs().max(1.0));
+            if found.found.optimal {
+                prop_assert!((found.found.loss.value - value).abs() <= 1e-12 * value.abs().max(1.0));
+                prop_assert_eq!(plan.lattice.level_sum(found.found.node), *level);
+            }
+        }
+        (Err(e), None) => prop_assert_eq!(e.kind(), crate::ErrorKind::NoSolution),
+        (got, want) => prop_assert!(false, "heuristic {:?} vs brute force {:?}", got.map(|a| a.found.levels), want),
+    }
+    Ok(())
+}
+
 fn table(rows: &[(u32, u32, u32, u32)]) -> Table {
     let mut columns: Vec<ColumnBuilder> = ["a", "b", "c", "s"].iter().map(|n| ColumnBuilder::new(*n)).collect();
     for (i, row) in rows.iter().enumerate() {
@@ -187,6 +217,7 @@ proptest! {
             Err(e) => { prop_assert_eq!(e.kind(), crate::ErrorKind::Spec); return Ok(()); }
         };
         let expected = brute_force(&plan);
+        heuristic_agrees_when_exhausted(&spec, &t, expected.as_ref())?;
         match (plan.run(&|_| {}), expected) {
             (Ok(found), Some((value, level, levels))) => {
                 let tolerance = 1e-12 * value.abs().max(1.0);
