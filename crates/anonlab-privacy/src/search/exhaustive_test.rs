@@ -154,7 +154,7 @@ fn table(rows: &[(u32, u32, u32, u32)]) -> Table {
         }
     }
     let mut t = Table::try_new(columns.into_iter().map(ColumnBuilder::finish).collect(), None, b',').unwrap();
-    for c in 0..3 {
+    for c in 0..4 {
         t.column_mut(c).set_data_type(DataType::Integer).unwrap();
     }
     t
@@ -175,13 +175,14 @@ fn models(choice: u8, k: u64) -> Vec<PrivacyModel> {
     let l = |variant, l: f64, c| PrivacyModel::LDiversity(LDiversity { attribute: "s".into(), variant, l, c });
     let t = |variant, t| PrivacyModel::TCloseness(TCloseness { attribute: "s".into(), variant, t });
     let mut models = vec![PrivacyModel::KAnonymity(KAnonymity { k })];
-    match choice % 6 {
+    match choice % 7 {
         0 => {}
         1 => models.push(l(LDiversityVariant::Distinct, 2.0, None)),
         2 => models.push(l(LDiversityVariant::Entropy, 1.5, None)),
         3 => models.push(l(LDiversityVariant::Recursive, 2.0, Some(3.0))),
         4 => models.push(t(TClosenessVariant::Equal, 0.4)),
-        _ => models.push(t(TClosenessVariant::Ordered, 0.3)),
+        5 => models.push(t(TClosenessVariant::Ordered, 0.3)),
+        _ => models.push(t(TClosenessVariant::Hierarchical, 0.3)),
     }
     models
 }
@@ -193,7 +194,7 @@ proptest! {
     fn optimal_search_equals_brute_force(
         rows in proptest::collection::vec((0u32..12, 0u32..6, 0u32..4, 0u32..4), 8..120),
         k in 1u64..5,
-        model in 0u8..6,
+        model in 0u8..7,
         metric in 0usize..8,
         suppression in prop_oneof![Just(0.0), Just(0.05), Just(0.2), Just(0.5)],
     ) {
@@ -205,7 +206,8 @@ proptest! {
                 QuasiIdentifierSpec { column: "b".into(), hierarchy: hierarchy(1, Builder::Ordered { sizes: vec![2, 4] }) },
                 QuasiIdentifierSpec { column: "c".into(), hierarchy: hierarchy(2, Builder::Masking { levels: Some(1), mask: '*' }) },
             ],
-            sensitive: vec![SensitiveSpec { column: "s".into(), hierarchy: None }],
+            // The sensitive values 0..3 in two groups, for hierarchical t-closeness.
+            sensitive: vec![SensitiveSpec { column: "s".into(), hierarchy: Some(hierarchy(3, Builder::Ordered { sizes: vec![2] })) }],
             models: models(model, k),
             suppression_limit: suppression,
             metric: METRICS[metric],
@@ -229,5 +231,65 @@ proptest! {
             (Err(e), None) => prop_assert_eq!(e.kind(), crate::ErrorKind::NoSolution),
             (got, want) => prop_assert!(false, "search {:?} vs brute force {:?}", got.map(|a| a.found.levels), want),
         }
+    }
+}
+
+/// A table of `columns` quasi-identifiers with about `distinct` values each,
+/// plus a sensitive column, from a fixed pseudo-random sequence.
+fn wide_table(rows: usize, columns: usize, distinct: u64) -> Table {
+    let mut builders: Vec<ColumnBuilder> = (0..=columns).map(|c| ColumnBuilder::new(format!("q{c}"))).collect();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for r in 0..rows {
+        for (c, b) in builders.iter_mut().enumerate() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Few values in the first columns, so small classes exist but k is reachable.
+            let modulus = if c == columns {
+                3
+            } else if c < 2 {
+                4
+            } else {
+                distinct
+            };
+            b.push(&(state % modulus).to_string(), r as u64 + 2).unwrap();
+        }
+    }
+    Table::try_new(builders.into_iter().map(ColumnBuilder::finish).collect(), None, b',').unwrap()
+}
+
+/// Keys wider than 32 and than 64 bits take the u64 and u128 paths; both must match brute force.
+#[test]
+fn wide_keys_match_brute_force() {
+    for (columns, distinct, bits) in [(6, 200, 33..=64), (11, 120, 65..=128)] {
+        let t = wide_table(300, columns, distinct);
+        let spec = AnonymizationSpec {
+            quasi_identifiers: (0..columns)
+                .map(|c| QuasiIdentifierSpec {
+                    column: format!("q{c}"),
+                    hierarchy: Builder::Suppression.build(t.column(c)).unwrap(),
+                })
+                .collect(),
+            sensitive: vec![SensitiveSpec { column: format!("q{columns}"), hierarchy: None }],
+            models: vec![
+                PrivacyModel::KAnonymity(KAnonymity { k: 2 }),
+                PrivacyModel::LDiversity(LDiversity {
+                    attribute: format!("q{columns}"),
+                    variant: LDiversityVariant::Distinct,
+                    l: 2.0,
+                    c: None,
+                }),
+            ],
+            suppression_limit: 0.1,
+            metric: MetricKind::Loss,
+            ..Default::default()
+        };
+        let plan = spec.plan(&t).unwrap();
+        assert!(bits.contains(&plan.layout.bits()), "{} bits", plan.layout.bits());
+        let (value, level, levels) = brute_force(&plan).expect("a solution exists");
+        let found = plan.run(&|_| {}).unwrap();
+        assert!((found.found.loss.value - value).abs() <= 1e-12, "{:?} vs {levels:?}", found.found.levels);
+        assert_eq!(plan.lattice.level_sum(found.found.node), level);
+        release_satisfies_models(&plan, &found.release).unwrap();
     }
 }
