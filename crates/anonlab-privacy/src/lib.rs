@@ -36,6 +36,7 @@ mod anonymize;
 pub mod check;
 pub mod classes;
 pub mod error;
+pub mod identifiers;
 pub mod key;
 pub mod lattice;
 pub mod metrics;

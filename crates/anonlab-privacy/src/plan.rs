@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::check::Checker;
 use crate::error::{Error, Result};
+use crate::identifiers::{IdentifierAction, IdentifierSpec, PseudonymKey};
 use crate::key::KeyLayout;
 use crate::lattice::Lattice;
 use crate::metrics::{MetricKind, QualityMetric};
@@ -44,8 +45,10 @@ pub struct AnonymizationSpec {
     pub quasi_identifiers: Vec<QuasiIdentifierSpec>,
     /// Columns protected by l-diversity / t-closeness; released unchanged.
     pub sensitive: Vec<SensitiveSpec>,
-    /// Direct identifiers; removed from the release.
-    pub identifying: Vec<String>,
+    /// Direct identifiers and their treatment (removed by default).
+    pub identifying: Vec<IdentifierSpec>,
+    /// The key for pseudonyms (required when any identifier is pseudonymized).
+    pub pseudonym_key: Option<PseudonymKey>,
     /// Privacy models, all of which must hold.
     pub models: Vec<PrivacyModel>,
     /// Largest fraction of records that may be suppressed (ARX semantics).
@@ -83,7 +86,8 @@ pub struct Plan<'t> {
     pub(crate) table: &'t Table,
     pub(crate) qis: Vec<PlannedQuasiIdentifier>,
     pub(crate) sensitive_columns: Vec<usize>,
-    pub(crate) identifying: Vec<usize>,
+    pub(crate) identifying: Vec<(usize, IdentifierAction)>,
+    pub(crate) pseudonym_key: Option<PseudonymKey>,
     pub(crate) models: Vec<PrivacyModel>,
     pub(crate) checker: Checker,
     pub(crate) metric: QualityMetric,
@@ -129,7 +133,7 @@ impl AnonymizationSpec {
             unique_role(&mut seen, c)?;
         }
         for c in &self.identifying {
-            unique_role(&mut seen, c)?;
+            unique_role(&mut seen, &c.column)?;
         }
 
         // Quasi-identifiers in input column order, as ARX orders transformation vectors.
@@ -155,8 +159,17 @@ impl AnonymizationSpec {
             sensitive_columns.push(column);
             sensitive_hierarchies.push(generalization);
         }
-        let identifying =
-            self.identifying.iter().map(|c| table.column_index(c)).collect::<anonlab_table::Result<Vec<_>>>()?;
+        let mut identifying = Vec::with_capacity(self.identifying.len());
+        for id in &self.identifying {
+            if matches!(id.action, IdentifierAction::Pseudonym(_)) && self.pseudonym_key.is_none() {
+                return Err(Error::spec(format!(
+                    "column '{}' is to be pseudonymized but no key is configured: set [identifiers] key_file \
+                     or key_env (keys are never taken from the command line)",
+                    id.column
+                )));
+            }
+            identifying.push((table.column_index(&id.column)?, id.action.clone()));
+        }
 
         let criteria = self.prepare_models(table, &sensitive_columns, &sensitive_hierarchies)?;
         let max_outliers = (self.suppression_limit * rows as f64).floor() as u64;
@@ -193,6 +206,7 @@ impl AnonymizationSpec {
             qis,
             sensitive_columns,
             identifying,
+            pseudonym_key: self.pseudonym_key.clone(),
             models: self.models.clone(),
             checker,
             metric,

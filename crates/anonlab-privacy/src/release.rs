@@ -2,14 +2,16 @@
 //!
 //! A [`Release`] is a different type from the input [`Table`], built only by
 //! applying a transformation that satisfied the privacy models, so raw data
-//! cannot be written out by mistake. Identifying columns are removed;
-//! quasi-identifiers show their generalized labels, or `*` in every
-//! quasi-identifier for suppressed records (ARX semantics).
+//! cannot be written out by mistake. Identifying columns are removed, or
+//! pseudonymized or masked when configured; quasi-identifiers show their
+//! generalized labels, or `*` in every quasi-identifier for suppressed records
+//! (ARX semantics).
 
 use anonlab_table::Table;
 use rustc_hash::FxHashMap;
 
 use crate::classes::ClassTable;
+use crate::identifiers::IdentifierAction;
 use crate::key::PackedKey;
 use crate::plan::Plan;
 
@@ -20,6 +22,8 @@ struct OutputColumn {
     source: usize,
     /// Label for each source code; `None` means the original value.
     labels: Option<Vec<String>>,
+    /// Suppressed records show `*` here.
+    quasi_identifier: bool,
 }
 
 /// An anonymized table ready to be written.
@@ -51,14 +55,22 @@ impl<'t> Release<'t> {
         let mut header = Vec::new();
         let mut columns = Vec::new();
         for (i, column) in table.columns().iter().enumerate() {
-            if plan.identifying.contains(&i) {
-                continue;
-            }
+            let labels = match plan.identifying.iter().find(|(c, _)| *c == i).map(|(_, a)| a) {
+                Some(IdentifierAction::Remove) => continue,
+                // Identifiers are transformed once per distinct value, and shown even
+                // for suppressed records (they are not quasi-identifiers).
+                Some(IdentifierAction::Pseudonym(p)) => {
+                    let key = plan.pseudonym_key.as_ref().expect("planning requires a key for pseudonyms");
+                    Some(column.dictionary().iter().map(|v| p.apply(key, v)).collect())
+                }
+                Some(IdentifierAction::Mask(m)) => Some(column.dictionary().iter().map(|v| m.apply(v)).collect()),
+                None => plan.qis.iter().zip(levels).find(|(q, _)| q.column == i).map(|(q, &l)| {
+                    (0..column.distinct() as u32).map(|c| q.generalization.label(c, l as usize).to_string()).collect()
+                }),
+            };
             header.push(column.name().to_string());
-            let labels = plan.qis.iter().zip(levels).find(|(q, _)| q.column == i).map(|(q, &l)| {
-                (0..column.distinct() as u32).map(|c| q.generalization.label(c, l as usize).to_string()).collect()
-            });
-            columns.push(OutputColumn { source: i, labels });
+            let quasi_identifier = plan.qis.iter().any(|q| q.column == i);
+            columns.push(OutputColumn { source: i, labels, quasi_identifier });
         }
         Release { table, header, columns, suppressed }
     }
@@ -90,7 +102,7 @@ impl<'t> Release<'t> {
             .map(|c| {
                 let code = self.table.column(c.source).codes()[r];
                 match &c.labels {
-                    Some(_) if self.suppressed[r] => SUPPRESSED,
+                    _ if c.quasi_identifier && self.suppressed[r] => SUPPRESSED,
                     Some(labels) => labels[code as usize].as_str(),
                     None => self.table.column(c.source).dictionary()[code as usize].as_str(),
                 }

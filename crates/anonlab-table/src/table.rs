@@ -63,6 +63,23 @@ impl Table {
         &mut self.columns[index]
     }
 
+    /// Replaces the column at `index` by one of the same length (e.g. shifted dates).
+    pub fn replace_column(&mut self, index: usize, column: Column) -> Result<()> {
+        if column.codes().len() != self.rows {
+            return Err(Error::new(
+                crate::ErrorKind::Internal,
+                format!(
+                    "replacement column '{}' has {} rows, expected {}",
+                    column.name(),
+                    column.codes().len(),
+                    self.rows
+                ),
+            ));
+        }
+        self.columns[index] = column;
+        Ok(())
+    }
+
     /// Column names in input order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(Column::name)

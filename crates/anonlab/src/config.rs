@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use anonlab_privacy::identifiers::{DateShift, IdentifierAction, IdentifierSpec, PseudonymKey, shift_dates};
 use anonlab_privacy::metrics::MetricKind;
 use anonlab_privacy::models::{KAnonymity, LDiversity, PrivacyModel, TCloseness};
 use anonlab_privacy::search::SearchOptions;
@@ -35,6 +36,9 @@ pub struct Config {
     /// `[search]`
     #[serde(default)]
     pub search: SearchOptions,
+    /// `[identifiers]`
+    #[serde(default)]
+    pub identifiers: IdentifiersConfig,
     /// `[output]`
     #[serde(default)]
     pub output: OutputConfig,
@@ -51,6 +55,18 @@ pub struct InputConfig {
     pub path: Option<PathBuf>,
     /// CSV delimiter; detected when absent.
     pub delimiter: Option<String>,
+}
+
+/// `[identifiers]`: the secret key for pseudonyms and date shifts, and date shifting.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifiersConfig {
+    /// A file holding the key (at least 32 bytes).
+    pub key_file: Option<PathBuf>,
+    /// An environment variable holding the key.
+    pub key_env: Option<String>,
+    /// Shift each patient's dates by a secret, consistent offset.
+    pub date_shift: Option<DateShift>,
 }
 
 /// `[columns.NAME]`
@@ -72,6 +88,8 @@ pub struct ColumnConfig {
     pub format: Option<String>,
     /// Value order, for `type = "ordered-string"`.
     pub order: Option<Vec<String>>,
+    /// For identifying columns: remove (default), pseudonym or mask.
+    pub identifier: Option<IdentifierAction>,
 }
 
 /// One model or several (for several sensitive attributes).
@@ -168,6 +186,27 @@ impl Config {
         self.input.delimiter.as_deref().map(parse_delimiter).transpose().map_err(Into::into)
     }
 
+    /// The pseudonym key from `[identifiers]`: a key file or an environment variable, exactly one.
+    pub fn pseudonym_key(&self) -> Result<PseudonymKey> {
+        match (&self.identifiers.key_file, &self.identifiers.key_env) {
+            (Some(_), Some(_)) => bail!("[identifiers] sets both key_file and key_env; give one"),
+            (Some(path), None) => Ok(PseudonymKey::from_file(&self.resolve(path))?),
+            (None, Some(name)) => Ok(PseudonymKey::from_env(name)?),
+            (None, None) => bail!(
+                "a pseudonym key is required: set [identifiers] key_file or key_env \
+                 (keys are never taken from the command line)"
+            ),
+        }
+    }
+
+    /// Shifts the patients' dates when `[identifiers] date_shift` asks for it.
+    pub fn shift_dates(&self, table: &mut Table) -> Result<()> {
+        if let Some(shift) = &self.identifiers.date_shift {
+            shift_dates(table, &self.pseudonym_key()?, shift)?;
+        }
+        Ok(())
+    }
+
     /// Declares each configured column's data type on the table.
     pub fn apply_types(&self, table: &mut Table) -> Result<()> {
         for (name, column) in &self.columns {
@@ -199,9 +238,21 @@ impl Config {
                     column: name.clone(),
                     hierarchy: self.hierarchy(name, column, table, false)?,
                 }),
-                AttributeRole::Identifying => spec.identifying.push(name.clone()),
+                AttributeRole::Identifying => spec.identifying.push(IdentifierSpec {
+                    column: name.clone(),
+                    action: column.identifier.clone().unwrap_or_default(),
+                }),
                 AttributeRole::Insensitive => {}
             }
+        }
+        for (name, column) in &self.columns {
+            if column.identifier.is_some() && column.role != AttributeRole::Identifying {
+                bail!("column '{name}' has an identifier action but its role is {}", column.role.name());
+            }
+        }
+        let needs_key = spec.identifying.iter().any(|i| matches!(i.action, IdentifierAction::Pseudonym(_)));
+        if needs_key {
+            spec.pseudonym_key = Some(self.pseudonym_key()?);
         }
         if let Some(k) = self.privacy.k {
             spec.models.push(PrivacyModel::KAnonymity(KAnonymity { k }));
@@ -262,6 +313,7 @@ impl ColumnConfig {
             data_type: None,
             format: None,
             order: None,
+            identifier: None,
         }
     }
 

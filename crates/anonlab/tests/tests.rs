@@ -3,5 +3,6 @@
 mod arx_oracle;
 mod bad_input;
 mod cli;
+mod identifiers;
 mod pycanon_oracle;
 mod util;

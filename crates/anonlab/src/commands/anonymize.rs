@@ -166,6 +166,7 @@ pub fn run(args: &AnonymizeArgs) -> Result<()> {
 
     let mut table = read_table(&input, &CsvOptions { delimiter: config.input_delimiter()? })?;
     config.apply_types(&mut table)?;
+    config.shift_dates(&mut table)?;
     let spec = config.to_spec(&table)?;
     let plan = spec.plan(&table)?;
     if args.explain {
