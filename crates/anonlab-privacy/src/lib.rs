@@ -44,6 +44,7 @@ pub mod models;
 mod plan;
 pub mod release;
 pub mod report;
+pub mod risk;
 pub mod search;
 
 pub use anonymize::Anonymization;

@@ -20,6 +20,8 @@ pub enum Command {
     Anonymize(Box<AnonymizeArgs>),
     /// Show columns, inferred types, distinct and NULL counts, and a suggested role for each.
     Inspect(InspectArgs),
+    /// Re-identification risk of a table or a release (ARX's models).
+    Risk(RiskArgs),
     /// List the privacy models and quality metrics anonlab implements.
     Models,
 }
@@ -86,6 +88,31 @@ pub struct InspectArgs {
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
     /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `anonlab risk`
+#[derive(Debug, Args)]
+pub struct RiskArgs {
+    /// The table or release to analyse (CSV or Parquet); or give --config.
+    pub file: Option<PathBuf>,
+    /// An anonymize configuration: its input and quasi-identifiers, and its [risk] section.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Quasi-identifiers, comma-separated (default with --config: its quasi-identifiers).
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub qi: Vec<String>,
+    /// Population size, or a region preset (usa, germany, european-union, ...); default usa.
+    #[arg(long, value_name = "N|REGION")]
+    pub population: Option<String>,
+    /// Analyse quasi-identifier combinations of up to this many attributes.
+    #[arg(long, default_value_t = 2)]
+    pub combinations: usize,
+    /// CSV delimiter (detected when absent).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Print one JSON object instead of a summary.
     #[arg(long)]
     pub json: bool,
 }

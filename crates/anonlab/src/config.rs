@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anonlab_privacy::identifiers::{DateShift, IdentifierAction, IdentifierSpec, PseudonymKey, shift_dates};
 use anonlab_privacy::metrics::MetricKind;
 use anonlab_privacy::models::{KAnonymity, LDiversity, PrivacyModel, TCloseness};
+use anonlab_privacy::risk::{PopulationModel, Region};
 use anonlab_privacy::search::SearchOptions;
 use anonlab_privacy::{AnonymizationSpec, QuasiIdentifierSpec, SensitiveSpec};
 use anonlab_table::hierarchy::{Builder, Hierarchy};
@@ -39,6 +40,9 @@ pub struct Config {
     /// `[identifiers]`
     #[serde(default)]
     pub identifiers: IdentifiersConfig,
+    /// `[risk]`
+    #[serde(default)]
+    pub risk: RiskConfig,
     /// `[output]`
     #[serde(default)]
     pub output: OutputConfig,
@@ -55,6 +59,49 @@ pub struct InputConfig {
     pub path: Option<PathBuf>,
     /// CSV delimiter; detected when absent.
     pub delimiter: Option<String>,
+}
+
+/// `[risk]`: the population the data was sampled from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    /// A number of people, or a region preset name.
+    pub population: Option<Population>,
+}
+
+/// A population size or an ARX region preset.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Population {
+    /// A number of people.
+    Size(u64),
+    /// A preset such as "usa" or "germany".
+    Region(Region),
+}
+
+impl Population {
+    /// Parses a command-line value: a number or a preset name.
+    pub fn parse(text: &str) -> Result<Self> {
+        if let Ok(n) = text.replace('_', "").parse::<u64>() {
+            return Ok(Population::Size(n));
+        }
+        serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase())).map(Population::Region).map_err(
+            |_| {
+                anyhow!(
+                    "population '{text}' is neither a number nor a region (africa, australia, europe, north-america, \
+                 south-america, european-union, brasil, canada, china, france, germany, india, uk, usa)"
+                )
+            },
+        )
+    }
+
+    /// The model for the risk analysis.
+    pub fn model(&self) -> PopulationModel {
+        match self {
+            Population::Size(n) => PopulationModel::of_size(*n),
+            Population::Region(r) => PopulationModel::region(*r),
+        }
+    }
 }
 
 /// `[identifiers]`: the secret key for pseudonyms and date shifts, and date shifting.

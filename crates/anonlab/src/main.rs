@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         cli::Command::Anonymize(args) => commands::anonymize::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),
+        cli::Command::Risk(args) => commands::risk::run(&args),
         cli::Command::Models => commands::models::run(),
     };
     match outcome {

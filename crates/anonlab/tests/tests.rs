@@ -5,4 +5,5 @@ mod bad_input;
 mod cli;
 mod identifiers;
 mod pycanon_oracle;
+mod risk;
 mod util;

@@ -3,3 +3,4 @@
 pub mod anonymize;
 pub mod inspect;
 pub mod models;
+pub mod risk;

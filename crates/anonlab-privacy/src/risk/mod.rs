@@ -1,0 +1,155 @@
+//! Re-identification risk analysis with ARX's definitions, so figures compare
+//! with ARX exactly: prosecutor, journalist and marketer risk, sample and
+//! population uniqueness (Pitman, Zayatz, SNB, Dankar), the distribution of
+//! records over risk bands, and which quasi-identifiers make records unique.
+//!
+//! Everything is computed from the equivalence classes over the
+//! quasi-identifiers (exact values; a row showing `*` in every
+//! quasi-identifier is a suppressed record and left out, as in ARX). See
+//! `docs/arx-risk-semantics.md` for the formulas and ARX's oracle values.
+
+mod attributes;
+pub mod population;
+mod sample;
+
+#[cfg(test)]
+mod oracle_test;
+
+use std::collections::BTreeMap;
+
+use anonlab_table::Table;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+pub use attributes::{AttributeRisk, attribute_risks};
+pub use population::{PopulationModel, PopulationUniqueness, Region};
+pub use sample::{RiskBand, SampleRisks, risk_distribution};
+
+use crate::error::{Error, Result};
+use crate::key::{KeyLayout, PackedKey};
+
+/// How many classes have each size: the input to every risk model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassSizes {
+    /// Class size → number of classes of that size, ascending by size.
+    pub histogram: BTreeMap<u64, u64>,
+    /// Records (suppressed ones excluded): the sample size n.
+    pub records: u64,
+    /// Equivalence classes: u.
+    pub classes: u64,
+}
+
+impl ClassSizes {
+    /// Classes of exactly `size` records.
+    pub fn of_size(&self, size: u64) -> u64 {
+        self.histogram.get(&size).copied().unwrap_or(0)
+    }
+
+    /// From class sizes in any order.
+    pub fn from_sizes(sizes: impl IntoIterator<Item = u64>) -> Self {
+        let mut histogram = BTreeMap::new();
+        for s in sizes {
+            *histogram.entry(s).or_insert(0) += 1;
+        }
+        let records = histogram.iter().map(|(s, c)| s * c).sum();
+        let classes = histogram.values().sum();
+        ClassSizes { histogram, records, classes }
+    }
+
+    /// Groups the rows of `table` by the columns `qis`.
+    pub fn of_table(table: &Table, qis: &[usize]) -> Result<Self> {
+        if qis.is_empty() {
+            return Err(Error::spec("risk analysis needs at least one quasi-identifier"));
+        }
+        let layout = KeyLayout::new(&qis.iter().map(|&c| table.column(c).distinct()).collect::<Vec<_>>());
+        // The code of "*" per column, if the column has one: rows with it everywhere are suppressed.
+        let star: Vec<Option<u32>> =
+            qis.iter().map(|&c| table.column(c).dictionary().iter().position(|v| v == "*").map(|p| p as u32)).collect();
+        let suppressed = |r: usize| star.iter().zip(qis).all(|(s, &c)| *s == Some(table.column(c).codes()[r]));
+        let sizes: Vec<u64> = match layout.bits() {
+            0..=64 => group::<u64>(table, qis, &layout, suppressed),
+            65..=128 => group::<u128>(table, qis, &layout, suppressed),
+            bits => {
+                return Err(Error::spec(format!(
+                    "the quasi-identifiers have too many distinct values to group ({bits} bits needed, at most 128)"
+                )));
+            }
+        };
+        Ok(Self::from_sizes(sizes))
+    }
+}
+
+fn group<K: PackedKey>(
+    table: &Table,
+    qis: &[usize],
+    layout: &KeyLayout,
+    suppressed: impl Fn(usize) -> bool,
+) -> Vec<u64> {
+    let codes: Vec<&[u32]> = qis.iter().map(|&c| table.column(c).codes()).collect();
+    let mut counts: FxHashMap<K, u64> = FxHashMap::default();
+    for r in 0..table.rows() {
+        if suppressed(r) {
+            continue;
+        }
+        *counts.entry(layout.pack(codes.iter().map(|c| c[r]))).or_insert(0) += 1;
+    }
+    counts.into_values().collect()
+}
+
+/// The whole analysis, as `anonlab risk` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskReport {
+    /// Quasi-identifiers analysed, in column order.
+    pub quasi_identifiers: Vec<String>,
+    /// Records analysed (n).
+    pub records: u64,
+    /// Equivalence classes (u).
+    pub classes: u64,
+    /// Highest prosecutor risk: 1 / smallest class (ARX's estimated prosecutor risk).
+    pub prosecutor: f64,
+    /// ARX's estimated journalist risk (equals the prosecutor risk without a population table).
+    pub journalist: f64,
+    /// Marketer risk: the expected share of records re-identified, classes / records.
+    pub marketer: f64,
+    /// Share of records unique in the sample.
+    pub sample_uniqueness: f64,
+    /// Population uniqueness under each model.
+    pub population_uniqueness: PopulationUniqueness,
+    /// Details of the sample-based risks.
+    pub sample: SampleRisks,
+    /// Records per risk band.
+    pub distribution: Vec<RiskBand>,
+    /// Class sizes.
+    pub class_sizes: BTreeMap<u64, u64>,
+    /// Distinction and separation of every quasi-identifier and combination analysed.
+    pub attributes: Vec<AttributeRisk>,
+}
+
+impl RiskReport {
+    /// Analyses `table` over the columns `qis` for a population of `population`
+    /// people, with quasi-identifier combinations up to `combination_size`.
+    pub fn analyze(
+        table: &Table,
+        qis: &[usize],
+        population: &PopulationModel,
+        combination_size: usize,
+    ) -> Result<Self> {
+        let sizes = ClassSizes::of_table(table, qis)?;
+        let sample = SampleRisks::of(&sizes, 0.2);
+        let population_uniqueness = population.uniqueness(&sizes)?;
+        Ok(RiskReport {
+            quasi_identifiers: qis.iter().map(|&c| table.column(c).name().to_string()).collect(),
+            records: sizes.records,
+            classes: sizes.classes,
+            prosecutor: sample.estimated_prosecutor,
+            journalist: sample.estimated_journalist,
+            marketer: sample.estimated_marketer,
+            sample_uniqueness: sample.sample_uniqueness,
+            population_uniqueness,
+            distribution: risk_distribution(&sizes),
+            class_sizes: sizes.histogram.clone(),
+            attributes: attribute_risks(table, qis, combination_size)?,
+            sample,
+        })
+    }
+}
