@@ -25,6 +25,7 @@
 pub mod column;
 pub mod datatype;
 pub mod error;
+pub mod generate;
 pub mod hierarchy;
 pub mod io;
 pub mod profile;

@@ -22,6 +22,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Re-identification risk of a table or a release (ARX's models).
     Risk(RiskArgs),
+    /// Write a realistic synthetic patient table of any size (seeded), for tests and demos.
+    Generate(GenerateArgs),
     /// List the privacy models and quality metrics anonlab implements.
     Models,
 }
@@ -115,4 +117,21 @@ pub struct RiskArgs {
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `anonlab generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of hospital stays (rows).
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: u64,
+    /// Random seed: the same seed gives the same table.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The CSV file to write.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Field delimiter.
+    #[arg(long, value_name = "CHAR", default_value = ",")]
+    pub delimiter: String,
 }
