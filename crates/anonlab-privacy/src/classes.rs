@@ -209,6 +209,12 @@ impl<K: PackedKey> ClassTable<K> {
         ClassTable { keys: keys.as_slice().to_vec(), counts: counts.as_slice().to_vec(), histograms }
     }
 
+    /// Memory held, in class-sized units: one per class plus one per
+    /// sensitive-value entry of its histograms (roughly the same bytes each).
+    pub fn weight(&self) -> usize {
+        self.keys.len() + self.histograms.iter().map(|h| h.codes.len()).sum::<usize>()
+    }
+
     /// Number of classes.
     pub fn len(&self) -> usize {
         self.keys.len()

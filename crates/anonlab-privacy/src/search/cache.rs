@@ -16,7 +16,8 @@ use crate::key::PackedKey;
 use crate::lattice::NodeId;
 use crate::plan::Plan;
 
-/// At most this many class entries are kept across cached tables (besides the bottom).
+/// At most this much weight (classes plus histogram entries, see
+/// `ClassTable::weight`) is kept across cached tables (besides the bottom).
 const CACHE_CLASS_BUDGET: usize = 1 << 21;
 const CACHE_ENTRIES: usize = 1024;
 /// How far below a target `near_source` looks for a cached table.
@@ -37,7 +38,7 @@ pub(crate) struct TableCache<K> {
     position: FxHashMap<NodeId, usize>,
     /// Cached nodes by last use, oldest first.
     recency: BTreeMap<u64, NodeId>,
-    /// Classes held by `entries`.
+    /// Weight (classes plus histogram entries) held by `entries`.
     classes: usize,
     /// `lifts[dim][from][to - from]` maps label codes between levels.
     lifts: Vec<Vec<Vec<Vec<u32>>>>,
@@ -172,11 +173,11 @@ impl<K: PackedKey> TableCache<K> {
     }
 
     fn insert(&mut self, node: NodeId, levels: Vec<u8>, table: Arc<ClassTable<K>>) {
-        if table.len() > CACHE_CLASS_BUDGET / 4 {
+        if table.weight() > CACHE_CLASS_BUDGET / 4 {
             return;
         }
         let now = self.tick();
-        self.classes += table.len();
+        self.classes += table.weight();
         self.position.insert(node, self.entries.len());
         self.recency.insert(now, node);
         self.entries.push(Entry { node, levels, table, last_used: now });
@@ -184,7 +185,7 @@ impl<K: PackedKey> TableCache<K> {
             let (_, oldest) = self.recency.pop_first().expect("the cache is not empty while over budget");
             let i = self.position.remove(&oldest).expect("every cached node has a position");
             let evicted = self.entries.swap_remove(i);
-            self.classes -= evicted.table.len();
+            self.classes -= evicted.table.weight();
             if let Some(moved) = self.entries.get(i) {
                 self.position.insert(moved.node, i);
             }
