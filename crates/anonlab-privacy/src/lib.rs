@@ -39,6 +39,7 @@ pub mod error;
 pub mod identifiers;
 pub mod key;
 pub mod lattice;
+pub mod local;
 pub mod metrics;
 pub mod models;
 mod plan;
