@@ -4,10 +4,14 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::key::PackedKey;
+use crate::local::{Dimension, Mondrian};
 use crate::metrics::NodeSummary;
 use crate::plan::Plan;
+use crate::plan::Strategy;
 use crate::release::Release;
 use crate::search::{self, Context, Found, Progress};
+use anonlab_table::DataType;
+use anonlab_table::datatype::Parsed;
 
 /// The outcome of an anonymization.
 pub struct Anonymization<'t> {
@@ -26,6 +30,9 @@ pub struct Anonymization<'t> {
 impl<'t> Plan<'t> {
     /// Runs the search and builds the release, calling `progress` as it goes.
     pub fn run(&self, progress: &(dyn Fn(Progress) + Sync)) -> Result<Anonymization<'t>> {
+        if self.strategy == Strategy::Mondrian {
+            return self.run_mondrian();
+        }
         // The narrowest key that holds every quasi-identifier's field: smaller
         // class tables, so more of them stay cached and roll-ups touch less memory.
         match self.layout.bits() {
@@ -33,6 +40,73 @@ impl<'t> Plan<'t> {
             33..=64 => self.run_with::<u64>(progress),
             _ => self.run_with::<u128>(progress),
         }
+    }
+
+    fn run_mondrian(&self) -> Result<Anonymization<'t>> {
+        let started = Instant::now();
+        let table = self.table;
+        let dimensions: Vec<Dimension<'_>> = self
+            .qis
+            .iter()
+            .map(|q| {
+                let column = table.column(q.column);
+                match column.data_type() {
+                    DataType::Integer | DataType::Decimal => {
+                        let values = column
+                            .parsed_values()
+                            .into_iter()
+                            .map(|p| match p {
+                                Some(Parsed::Integer(v)) => v as f64,
+                                Some(Parsed::Decimal(v)) => v,
+                                _ => f64::NAN,
+                            })
+                            .collect();
+                        Dimension::Numeric { column: q.column, values }
+                    }
+                    _ => Dimension::Categorical { column: q.column, hierarchy: &q.generalization },
+                }
+            })
+            .collect();
+        let mondrian = Mondrian::new(table, dimensions, &self.checker, &self.sensitive_columns);
+        let result = mondrian.run().ok_or_else(|| {
+            crate::Error::no_solution(format!(
+                "Mondrian cannot satisfy {}: even all records together fail",
+                self.models.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" + ")
+            ))
+        })?;
+        let mut class_of = vec![0u32; table.rows()];
+        for (i, p) in result.partitions.iter().enumerate() {
+            for &r in &p.rows {
+                class_of[r as usize] = i as u32;
+            }
+        }
+        let labels =
+            (0..self.qis.len()).map(|d| result.partitions.iter().map(|p| mondrian.label(p, d)).collect()).collect();
+        let sizes: Vec<u64> = result.partitions.iter().map(|p| p.rows.len() as u64).collect();
+        let summary = NodeSummary {
+            rows: table.row_count(),
+            classes: sizes.len() as u64,
+            kept_classes: sizes.len() as u64,
+            min_class_size: sizes.iter().copied().min(),
+            squares_all: sizes.iter().map(|&s| s as u128 * s as u128).sum(),
+            squares_kept: sizes.iter().map(|&s| s as u128 * s as u128).sum(),
+            ..NodeSummary::default()
+        };
+        let qi_columns: Vec<usize> = self.qis.iter().map(|q| q.column).collect();
+        let found = Found {
+            node: 0,
+            levels: Vec::new(),
+            loss: crate::metrics::Loss { value: result.ncp, per_attribute: result.per_attribute },
+            checked: 0,
+            optimal: false,
+        };
+        Ok(Anonymization {
+            found,
+            summary,
+            release: Release::local(self, class_of, labels),
+            input_classes: crate::risk::ClassSizes::of_table(table, &qi_columns)?.classes as usize,
+            elapsed: started.elapsed(),
+        })
     }
 
     fn run_with<K: PackedKey>(&self, progress: &(dyn Fn(Progress) + Sync)) -> Result<Anonymization<'t>> {

@@ -78,6 +78,8 @@ pub enum Strategy {
     Optimal,
     /// Best-first with a budget; the best transformation found.
     Heuristic,
+    /// Mondrian local recoding: each class generalized on its own.
+    Mondrian,
 }
 
 /// A validated, executable plan over one table.
@@ -191,6 +193,7 @@ impl AnonymizationSpec {
         let strategy = match self.search.mode {
             SearchMode::Optimal => Strategy::Optimal,
             SearchMode::Heuristic => Strategy::Heuristic,
+            SearchMode::Mondrian => Strategy::Mondrian,
             SearchMode::Auto if lattice.size() > self.search.heuristic_threshold => Strategy::Heuristic,
             SearchMode::Auto => Strategy::Optimal,
         };
@@ -391,6 +394,10 @@ impl Plan<'_> {
                 Strategy::Optimal =>
                     " (Flash-style binary search for the anonymity border, then exact evaluation in bound order)"
                         .to_string(),
+                Strategy::Mondrian => {
+                    " (strict multidimensional partitioning; integer and decimal columns split at the median)"
+                        .to_string()
+                }
                 Strategy::Heuristic => format!(
                     " (best-first; step limit {:?}, time limit {:?})",
                     self.options.step_limit, self.options.time_limit_ms

@@ -24,6 +24,8 @@ struct OutputColumn {
     labels: Option<Vec<String>>,
     /// Suppressed records show `*` here.
     quasi_identifier: bool,
+    /// Per-row indices into `labels`, where labels are per class (local recoding).
+    row_codes: Option<Vec<u32>>,
 }
 
 /// An anonymized table ready to be written.
@@ -70,9 +72,23 @@ impl<'t> Release<'t> {
             };
             header.push(column.name().to_string());
             let quasi_identifier = plan.qis.iter().any(|q| q.column == i);
-            columns.push(OutputColumn { source: i, labels, quasi_identifier });
+            columns.push(OutputColumn { source: i, labels, quasi_identifier, row_codes: None });
         }
         Release { table, header, columns, suppressed }
+    }
+
+    /// A locally recoded release: `class_of[row]` is the row's class and
+    /// `labels[qi][class]` the class's label on quasi-identifier `qi` (in plan order).
+    pub(crate) fn local(plan: &Plan<'t>, class_of: Vec<u32>, labels: Vec<Vec<String>>) -> Self {
+        let mut release = Release::build::<u32>(plan, &vec![0; plan.qis.len()], &ClassTable::empty(), &[]);
+        release.suppressed = vec![false; plan.table.rows()];
+        for (q, labels) in plan.qis.iter().zip(labels) {
+            if let Some(c) = release.columns.iter_mut().find(|c| c.source == q.column) {
+                c.labels = Some(labels);
+                c.row_codes = Some(class_of.clone());
+            }
+        }
+        release
     }
 
     /// Column names of the release.
@@ -100,7 +116,8 @@ impl<'t> Release<'t> {
         self.columns
             .iter()
             .map(|c| {
-                let code = self.table.column(c.source).codes()[r];
+                let code =
+                    c.row_codes.as_ref().map_or_else(|| self.table.column(c.source).codes()[r], |codes| codes[r]);
                 match &c.labels {
                     _ if c.quasi_identifier && self.suppressed[r] => SUPPRESSED,
                     Some(labels) => labels[code as usize].as_str(),

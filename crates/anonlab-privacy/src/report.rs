@@ -12,14 +12,14 @@ use crate::plan::{Plan, Strategy};
 pub struct AttributeReport {
     /// Column name.
     pub name: String,
-    /// Chosen generalization level.
-    pub level: u8,
+    /// Chosen generalization level (none for local recoding).
+    pub level: Option<u8>,
     /// Highest level of its hierarchy.
     pub max_level: usize,
     /// Distinct values in the input.
     pub distinct_before: usize,
-    /// Distinct labels at the chosen level.
-    pub distinct_after: usize,
+    /// Distinct labels at the chosen level (none for local recoding).
+    pub distinct_after: Option<usize>,
     /// This attribute's share of the metric, where the metric is per attribute.
     pub loss: Option<f64>,
 }
@@ -27,9 +27,9 @@ pub struct AttributeReport {
 /// What changed and what it cost.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// Level per quasi-identifier, in input column order.
+    /// Level per quasi-identifier, in input column order (empty for local recoding).
     pub transformation: Vec<u8>,
-    /// The metric's value (ARX's definition and scale).
+    /// The metric's value (ARX's definition and scale; NCP for Mondrian).
     pub information_loss: f64,
     /// The metric's config name.
     pub metric: String,
@@ -74,21 +74,27 @@ impl Report {
         let attributes: Vec<AttributeReport> = plan
             .quasi_identifiers()
             .iter()
-            .zip(&result.found.levels)
             .enumerate()
-            .map(|(i, (q, &level))| AttributeReport {
-                name: q.name.clone(),
-                level,
-                max_level: q.generalization.max_level(),
-                distinct_before: plan.table().column(q.column).distinct(),
-                distinct_after: q.generalization.levels()[level as usize].labels().len(),
-                loss: loss.per_attribute.get(i).copied(),
+            .map(|(i, q)| {
+                let level = result.found.levels.get(i).copied();
+                AttributeReport {
+                    name: q.name.clone(),
+                    level,
+                    max_level: q.generalization.max_level(),
+                    distinct_before: plan.table().column(q.column).distinct(),
+                    distinct_after: level.map(|l| q.generalization.levels()[l as usize].labels().len()),
+                    loss: loss.per_attribute.get(i).copied(),
+                }
             })
             .collect();
         Report {
             transformation: result.found.levels.clone(),
             information_loss: loss.value,
-            metric: plan.metric_kind().name().to_string(),
+            metric: if plan.strategy() == Strategy::Mondrian {
+                "ncp".into()
+            } else {
+                plan.metric_kind().name().to_string()
+            },
             per_attribute_loss: attributes.iter().filter_map(|a| a.loss.map(|l| (a.name.clone(), l))).collect(),
             suppressed_rows: result.release.suppressed_rows(),
             equivalence_classes: result.summary.kept_classes,

@@ -211,3 +211,39 @@ fn generates_seeded_patient_tables() {
     assert_eq!(json["columns"][4]["inferred_type"]["type"], "date");
     assert_eq!(json["columns"][0]["suggested_role"], "identifying");
 }
+
+#[test]
+fn mondrian_local_recoding_from_the_config() {
+    let dir = tempdir();
+    let config =
+        adult_config(dir.path(), "[privacy]\nk = 10\n[search]\nmode = \"mondrian\"\n[output]\npath = \"m.csv\"\n")
+            .to_str()
+            .unwrap()
+            .to_string();
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[columns.age]\nrole = \"quasi-identifier\"",
+        "[columns.age]\nrole = \"quasi-identifier\"\ntype = \"integer\"",
+    );
+    std::fs::write(&config, text).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&anonlab_ok(dir.path(), &["anonymize", "-c", &config, "-q", "--json"])).unwrap();
+    assert_eq!(report["strategy"], "mondrian");
+    assert_eq!(report["metric"], "ncp");
+    assert_eq!(report["suppressed_rows"], 0);
+    let (header, rows) = read_csv(&dir.path().join("m.csv"), b';');
+    let qis = [
+        "sex",
+        "age",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "occupation",
+        "salary-class",
+    ];
+    let classes = crate::util::classes_of(&header, &rows, &qis, None);
+    assert_eq!(classes.len() as u64, report["equivalence_classes"].as_u64().unwrap());
+    assert!(classes.iter().all(|c| c.0 >= 10));
+    assert!(rows.iter().any(|r| r[1].contains('-')), "ages are recoded into ranges");
+}

@@ -73,6 +73,8 @@ pub struct MondrianResult {
     pub partitions: Vec<Partition>,
     /// Normalized certainty penalty, 0 (nothing generalized) to 1 (everything).
     pub ncp: f64,
+    /// The penalty per quasi-identifier.
+    pub per_attribute: Vec<f64>,
 }
 
 /// Mondrian over a table.
@@ -253,15 +255,11 @@ impl<'a> Mondrian<'a> {
             }
         }
         let records = self.table.rows() as f64;
-        let dims = self.dimensions.len() as f64;
-        let ncp = done
-            .iter()
-            .map(|p| {
-                (0..self.dimensions.len()).map(|d| self.penalty(d, p.extents[d])).sum::<f64>() * p.rows.len() as f64
-            })
-            .sum::<f64>()
-            / (records * dims);
-        Some(MondrianResult { partitions: done, ncp })
+        let per_attribute: Vec<f64> = (0..self.dimensions.len())
+            .map(|d| done.iter().map(|p| self.penalty(d, p.extents[d]) * p.rows.len() as f64).sum::<f64>() / records)
+            .collect();
+        let ncp = per_attribute.iter().sum::<f64>() / self.dimensions.len() as f64;
+        Some(MondrianResult { partitions: done, ncp, per_attribute })
     }
 
     /// The label partition `p` shows on dimension `d`: `lo-hi` (or the value) for

@@ -146,6 +146,23 @@ fn heuristic_agrees_when_exhausted(
     Ok(())
 }
 
+/// Mondrian (no suppression) either finds classes that all satisfy the
+/// models, or reports that even the whole table fails them.
+fn mondrian_releases_satisfy_the_models(spec: &AnonymizationSpec, table: &Table) -> Result<(), TestCaseError> {
+    let mut spec = spec.clone();
+    spec.search.mode = crate::search::SearchMode::Mondrian;
+    let plan = spec.plan(table).expect("the spec planned before");
+    match plan.run(&|_| {}) {
+        Ok(found) => {
+            prop_assert_eq!(found.release.suppressed_rows(), 0);
+            release_satisfies_models(&plan, &found.release)?;
+            prop_assert!((0.0..=1.0).contains(&found.found.loss.value));
+        }
+        Err(e) => prop_assert_eq!(e.kind(), crate::ErrorKind::NoSolution),
+    }
+    Ok(())
+}
+
 fn table(rows: &[(u32, u32, u32, u32)]) -> Table {
     let mut columns: Vec<ColumnBuilder> = ["a", "b", "c", "s"].iter().map(|n| ColumnBuilder::new(*n)).collect();
     for (i, row) in rows.iter().enumerate() {
@@ -220,6 +237,7 @@ proptest! {
         };
         let expected = brute_force(&plan);
         heuristic_agrees_when_exhausted(&spec, &t, expected.as_ref())?;
+        mondrian_releases_satisfy_the_models(&spec, &t)?;
         match (plan.run(&|_| {}), expected) {
             (Ok(found), Some((value, level, levels))) => {
                 let tolerance = 1e-12 * value.abs().max(1.0);

@@ -35,6 +35,8 @@ pub enum SearchMode {
     Optimal,
     /// Always heuristic.
     Heuristic,
+    /// Mondrian local recoding instead of one global transformation.
+    Mondrian,
 }
 
 /// Search settings.
@@ -125,6 +127,7 @@ pub(crate) fn run<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found> {
     match ctx.plan.strategy {
         Strategy::Optimal => optimal::search(ctx),
         Strategy::Heuristic => heuristic::search(ctx),
+        Strategy::Mondrian => Err(crate::Error::internal("Mondrian does not search the lattice")),
     }
 }
 

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anonlab_privacy::Report;
 use anonlab_privacy::search::Progress;
+use anonlab_privacy::{Report, Strategy};
 use anonlab_table::AttributeRole;
 use anonlab_table::io::csv::{CsvOptions, parse_delimiter};
 use anonlab_table::io::{AtomicFile, read_table, write_table};
@@ -222,13 +222,24 @@ fn peak_rss_bytes() -> Option<u64> {
 
 fn summary(r: &Report, output: Option<&Path>, report: Option<&Path>, total: Duration) -> String {
     let mut s = format!(
-        "anonymized {} rows with {}: transformation {:?} ({}), {} = {}\n\
+        "anonymized {} rows with {}: {} ({}), {} = {}\n\
          {} equivalence classes (smallest {}), {} rows suppressed (limit {}); \
          checked {} of {} transformations in {:.0} ms ({:.0} ms in all)",
         r.rows,
         r.models.join(" + "),
-        r.transformation,
-        r.attributes.iter().map(|a| format!("{}={}", a.name, a.level)).collect::<Vec<_>>().join(", "),
+        if r.strategy == Strategy::Mondrian {
+            "local recoding".to_string()
+        } else {
+            format!("transformation {:?}", r.transformation)
+        },
+        r.attributes
+            .iter()
+            .map(|a| match a.level {
+                Some(level) => format!("{}={level}", a.name),
+                None => format!("{}: local", a.name),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         r.metric,
         r.information_loss,
         r.equivalence_classes,
@@ -240,8 +251,12 @@ fn summary(r: &Report, output: Option<&Path>, report: Option<&Path>, total: Dura
         r.elapsed_ms,
         total.as_secs_f64() * 1e3,
     );
-    if !r.optimal {
-        s.push_str("\nnote: heuristic search; the result is the best found within the budget, not proven optimal");
+    match r.strategy {
+        Strategy::Mondrian => s.push_str("\nnote: Mondrian local recoding: each class is generalized on its own"),
+        _ if !r.optimal => {
+            s.push_str("\nnote: heuristic search; the result is the best found within the budget, not proven optimal")
+        }
+        _ => {}
     }
     for (what, path) in [("release", output), ("report", report)] {
         if let Some(p) = path {
