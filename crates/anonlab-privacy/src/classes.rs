@@ -215,11 +215,6 @@ impl<K: PackedKey> ClassTable<K> {
         self.keys.len() + self.histograms.iter().map(|h| h.codes.len()).sum::<usize>()
     }
 
-    /// A table without classes.
-    pub fn empty() -> Self {
-        ClassTable { keys: Vec::new(), counts: Vec::new(), histograms: Vec::new() }
-    }
-
     /// Number of classes.
     pub fn len(&self) -> usize {
         self.keys.len()

@@ -54,9 +54,16 @@ impl<'t> Release<'t> {
                 index.get(&key).is_none_or(|&c| suppressed_classes[c])
             })
             .collect();
+        let (header, columns) = Self::columns(plan, Some(levels));
+        Release { table, header, columns, suppressed }
+    }
+
+    /// The output columns: identifiers removed or transformed, quasi-identifiers
+    /// labelled at `levels` (left as is when `None`, for local recoding to fill in).
+    fn columns(plan: &Plan<'t>, levels: Option<&[u8]>) -> (Vec<String>, Vec<OutputColumn>) {
         let mut header = Vec::new();
         let mut columns = Vec::new();
-        for (i, column) in table.columns().iter().enumerate() {
+        for (i, column) in plan.table.columns().iter().enumerate() {
             let labels = match plan.identifying.iter().find(|(c, _)| *c == i).map(|(_, a)| a) {
                 Some(IdentifierAction::Remove) => continue,
                 // Identifiers are transformed once per distinct value, and shown even
@@ -66,29 +73,32 @@ impl<'t> Release<'t> {
                     Some(column.dictionary().iter().map(|v| p.apply(key, v)).collect())
                 }
                 Some(IdentifierAction::Mask(m)) => Some(column.dictionary().iter().map(|v| m.apply(v)).collect()),
-                None => plan.qis.iter().zip(levels).find(|(q, _)| q.column == i).map(|(q, &l)| {
-                    (0..column.distinct() as u32).map(|c| q.generalization.label(c, l as usize).to_string()).collect()
+                None => levels.and_then(|levels| {
+                    plan.qis.iter().zip(levels).find(|(q, _)| q.column == i).map(|(q, &l)| {
+                        (0..column.distinct() as u32)
+                            .map(|c| q.generalization.label(c, l as usize).to_string())
+                            .collect()
+                    })
                 }),
             };
             header.push(column.name().to_string());
             let quasi_identifier = plan.qis.iter().any(|q| q.column == i);
             columns.push(OutputColumn { source: i, labels, quasi_identifier, row_codes: None });
         }
-        Release { table, header, columns, suppressed }
+        (header, columns)
     }
 
     /// A locally recoded release: `class_of[row]` is the row's class and
     /// `labels[qi][class]` the class's label on quasi-identifier `qi` (in plan order).
     pub(crate) fn local(plan: &Plan<'t>, class_of: Vec<u32>, labels: Vec<Vec<String>>) -> Self {
-        let mut release = Release::build::<u32>(plan, &vec![0; plan.qis.len()], &ClassTable::empty(), &[]);
-        release.suppressed = vec![false; plan.table.rows()];
+        let (header, mut columns) = Self::columns(plan, None);
         for (q, labels) in plan.qis.iter().zip(labels) {
-            if let Some(c) = release.columns.iter_mut().find(|c| c.source == q.column) {
+            if let Some(c) = columns.iter_mut().find(|c| c.source == q.column) {
                 c.labels = Some(labels);
                 c.row_codes = Some(class_of.clone());
             }
         }
-        release
+        Release { table: plan.table, header, columns, suppressed: vec![false; plan.table.rows()] }
     }
 
     /// Column names of the release.
