@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use crate::util::{anonlab_ok, classes_of, crate_dir, read_csv, suppressed_rows, tempdir};
+use crate::util::{ADULT_QIS, anonlab_ok, classes_of, crate_dir, read_csv, suppressed_rows, tempdir};
 
 #[derive(Debug, Deserialize)]
 struct Cases {
@@ -21,9 +21,6 @@ struct Case {
     equivalence_classes: Option<u64>,
     suppressed_rows: Option<u64>,
 }
-
-const ADULT_QIS: [&str; 9] =
-    ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation", "salary-class"];
 
 #[test]
 fn reproduces_arx_optima_on_adult() {

@@ -1,21 +1,11 @@
 //! CLI behaviour beyond anonymization itself: inspect, Parquet, delimiters, explain, heuristic mode.
 
-use crate::util::{anonlab_ok, read_csv, repo_root, tempdir};
+use crate::util::{ADULT_QIS, anonlab_ok, read_csv, repo_root, tempdir};
 
 fn adult_config(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
     let adult = repo_root().join("examples/adult");
     let mut text = format!("[input]\npath = \"{}\"\n\n", adult.join("adult.csv").display());
-    for qi in [
-        "sex",
-        "age",
-        "race",
-        "marital-status",
-        "education",
-        "native-country",
-        "workclass",
-        "occupation",
-        "salary-class",
-    ] {
+    for qi in ADULT_QIS {
         text.push_str(&format!(
             "[columns.{qi}]\nrole = \"quasi-identifier\"\nhierarchy = \"{}\"\n\n",
             adult.join(format!("adult_hierarchy_{qi}.csv")).display()
@@ -231,18 +221,7 @@ fn mondrian_local_recoding_from_the_config() {
     assert_eq!(report["metric"], "ncp");
     assert_eq!(report["suppressed_rows"], 0);
     let (header, rows) = read_csv(&dir.path().join("m.csv"), b';');
-    let qis = [
-        "sex",
-        "age",
-        "race",
-        "marital-status",
-        "education",
-        "native-country",
-        "workclass",
-        "occupation",
-        "salary-class",
-    ];
-    let classes = crate::util::classes_of(&header, &rows, &qis, None);
+    let classes = crate::util::classes_of(&header, &rows, &ADULT_QIS, None);
     assert_eq!(classes.len() as u64, report["equivalence_classes"].as_u64().unwrap());
     assert!(classes.iter().all(|c| c.0 >= 10));
     assert!(rows.iter().any(|r| r[1].contains('-')), "ages are recoded into ranges");

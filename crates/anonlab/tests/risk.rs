@@ -1,8 +1,6 @@
 //! `anonlab risk`: ARX's figures through the CLI, before/after comparisons, bad populations.
 
-use crate::util::{anonlab_err, anonlab_ok, crate_dir, repo_root, tempdir};
-
-const ADULT_QIS: &str = "sex,age,race,marital-status,education,native-country,workclass,occupation,salary-class";
+use crate::util::{ADULT_QIS, anonlab_err, anonlab_ok, crate_dir, repo_root, tempdir};
 
 fn json(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&anonlab_ok(dir, args)).unwrap()
@@ -11,7 +9,10 @@ fn json(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
 #[test]
 fn reports_arx_figures_as_json() {
     let adult = repo_root().join("examples/adult/adult.csv");
-    let r = json(&repo_root(), &["risk", adult.to_str().unwrap(), "--qi", ADULT_QIS, "--population", "usa", "--json"]);
+    let r = json(
+        &repo_root(),
+        &["risk", adult.to_str().unwrap(), "--qi", &ADULT_QIS.join(","), "--population", "usa", "--json"],
+    );
     let p = &r["population_uniqueness"];
     for (value, arx) in [
         (&r["prosecutor"], 1.0),
@@ -57,7 +58,7 @@ fn config_population_and_release_comparison() {
             release.to_str().unwrap(),
         ],
     );
-    let after = json(out.path(), &["risk", release.to_str().unwrap(), "--qi", ADULT_QIS, "--json"]);
+    let after = json(out.path(), &["risk", release.to_str().unwrap(), "--qi", &ADULT_QIS.join(","), "--json"]);
     assert_eq!(after["records"], 30_162 - 1_178, "suppressed records are left out");
     assert_eq!(after["classes"], 370);
     assert!((after["prosecutor"].as_f64().unwrap() - 0.2).abs() < 1e-12);

@@ -4,6 +4,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// UCI Adult's columns, all quasi-identifiers in the ARX gates.
+pub const ADULT_QIS: [&str; 9] =
+    ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation", "salary-class"];
+
 /// The crate's directory (where `tests/` lives).
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
