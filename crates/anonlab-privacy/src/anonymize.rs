@@ -30,8 +30,10 @@ pub struct Anonymization<'t> {
 impl<'t> Plan<'t> {
     /// Runs the search and builds the release, calling `progress` as it goes.
     pub fn run(&self, progress: &(dyn Fn(Progress) + Sync)) -> Result<Anonymization<'t>> {
-        if self.strategy == Strategy::Mondrian {
-            return self.run_mondrian();
+        match self.strategy {
+            Strategy::Mondrian => return self.run_mondrian(),
+            Strategy::Microaggregation => return self.run_microaggregation(),
+            Strategy::Optimal | Strategy::Heuristic => {}
         }
         // The narrowest key that holds every quasi-identifier's field: smaller
         // class tables, so more of them stay cached and roll-ups touch less memory.
@@ -74,32 +76,71 @@ impl<'t> Plan<'t> {
                 self.models.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" + ")
             ))
         })?;
+        let groups: Vec<Vec<u32>> = result.partitions.iter().map(|p| p.rows.clone()).collect();
+        let labels =
+            (0..self.qis.len()).map(|d| result.partitions.iter().map(|p| mondrian.label(p, d)).collect()).collect();
+        let loss = crate::metrics::Loss { value: result.ncp, per_attribute: result.per_attribute };
+        self.local_release(&groups, labels, loss, started)
+    }
+
+    fn run_microaggregation(&self) -> Result<Anonymization<'t>> {
+        let started = Instant::now();
+        let table = self.table;
+        let k = self.checker.min_class_size() as usize;
+        // Planning checked: numeric columns without NULLs.
+        let columns: Vec<Vec<f64>> = self
+            .qis
+            .iter()
+            .map(|q| {
+                let column = table.column(q.column);
+                let values: Vec<f64> = column
+                    .parsed_values()
+                    .into_iter()
+                    .map(|p| match p {
+                        Some(Parsed::Integer(v)) => v as f64,
+                        Some(Parsed::Decimal(v)) => v,
+                        _ => f64::NAN,
+                    })
+                    .collect();
+                column.codes().iter().map(|&c| values[c as usize]).collect()
+            })
+            .collect();
+        let result = crate::local::mdav(&columns, k);
+        let labels =
+            (0..self.qis.len()).map(|d| result.means.iter().map(|m| format!("{:.2}", m[d])).collect()).collect();
+        let loss = crate::metrics::Loss { value: result.information_loss, per_attribute: Vec::new() };
+        self.local_release(&result.groups, labels, loss, started)
+    }
+
+    /// The release and outcome of a local recoding: `groups` of row indices, and
+    /// `labels[qi][group]`.
+    fn local_release(
+        &self,
+        groups: &[Vec<u32>],
+        labels: Vec<Vec<String>>,
+        loss: crate::metrics::Loss,
+        started: Instant,
+    ) -> Result<Anonymization<'t>> {
+        let table = self.table;
         let mut class_of = vec![0u32; table.rows()];
-        for (i, p) in result.partitions.iter().enumerate() {
-            for &r in &p.rows {
+        for (i, rows) in groups.iter().enumerate() {
+            for &r in rows {
                 class_of[r as usize] = i as u32;
             }
         }
-        let labels =
-            (0..self.qis.len()).map(|d| result.partitions.iter().map(|p| mondrian.label(p, d)).collect()).collect();
-        let sizes: Vec<u64> = result.partitions.iter().map(|p| p.rows.len() as u64).collect();
+        let sizes: Vec<u64> = groups.iter().map(|g| g.len() as u64).collect();
+        let squares: u128 = sizes.iter().map(|&s| s as u128 * s as u128).sum();
         let summary = NodeSummary {
             rows: table.row_count(),
             classes: sizes.len() as u64,
             kept_classes: sizes.len() as u64,
             min_class_size: sizes.iter().copied().min(),
-            squares_all: sizes.iter().map(|&s| s as u128 * s as u128).sum(),
-            squares_kept: sizes.iter().map(|&s| s as u128 * s as u128).sum(),
+            squares_all: squares,
+            squares_kept: squares,
             ..NodeSummary::default()
         };
         let qi_columns: Vec<usize> = self.qis.iter().map(|q| q.column).collect();
-        let found = Found {
-            node: 0,
-            levels: Vec::new(),
-            loss: crate::metrics::Loss { value: result.ncp, per_attribute: result.per_attribute },
-            checked: 0,
-            optimal: false,
-        };
+        let found = Found { node: 0, levels: Vec::new(), loss, checked: 0, optimal: false };
         Ok(Anonymization {
             found,
             summary,

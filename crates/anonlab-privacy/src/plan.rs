@@ -80,6 +80,8 @@ pub enum Strategy {
     Heuristic,
     /// Mondrian local recoding: each class generalized on its own.
     Mondrian,
+    /// MDAV microaggregation: numeric quasi-identifiers replaced by group means.
+    Microaggregation,
 }
 
 /// A validated, executable plan over one table.
@@ -194,9 +196,35 @@ impl AnonymizationSpec {
             SearchMode::Optimal => Strategy::Optimal,
             SearchMode::Heuristic => Strategy::Heuristic,
             SearchMode::Mondrian => Strategy::Mondrian,
+            SearchMode::Microaggregation => Strategy::Microaggregation,
             SearchMode::Auto if lattice.size() > self.search.heuristic_threshold => Strategy::Heuristic,
             SearchMode::Auto => Strategy::Optimal,
         };
+        if strategy == Strategy::Microaggregation {
+            if let Some(other) = self.models.iter().find(|m| !matches!(m, PrivacyModel::KAnonymity(_))) {
+                return Err(Error::spec(format!(
+                    "microaggregation guarantees k-anonymity only; {} needs generalization (use mode \"mondrian\" or a lattice search)",
+                    other.describe()
+                )));
+            }
+            for q in &qis {
+                let column = table.column(q.column);
+                if !matches!(column.data_type(), DataType::Integer | DataType::Decimal) {
+                    return Err(Error::spec(format!(
+                        "microaggregation needs numeric quasi-identifiers; declare column '{}' type = \"integer\" or \"decimal\" (it is {})",
+                        q.name,
+                        column.data_type().name()
+                    )));
+                }
+                if let Some(row) = column.null_code().and_then(|null| column.codes().iter().position(|&c| c == null)) {
+                    return Err(Error::spec(format!(
+                        "microaggregation needs a value in every row; column '{}' is empty on data row {}",
+                        q.name,
+                        row + 1
+                    )));
+                }
+            }
+        }
         if strategy == Strategy::Optimal && lattice.size() > crate::search::MAX_OPTIMAL_LATTICE {
             return Err(Error::spec(format!(
                 "the lattice has {} transformations, too many for optimal search (at most {}): use the heuristic mode",
@@ -394,6 +422,7 @@ impl Plan<'_> {
                 Strategy::Optimal =>
                     " (Flash-style binary search for the anonymity border, then exact evaluation in bound order)"
                         .to_string(),
+                Strategy::Microaggregation => " (MDAV on standardized numeric quasi-identifiers)".to_string(),
                 Strategy::Mondrian => {
                     " (strict multidimensional partitioning; integer and decimal columns split at the median)"
                         .to_string()

@@ -90,10 +90,10 @@ impl Report {
         Report {
             transformation: result.found.levels.clone(),
             information_loss: loss.value,
-            metric: if plan.strategy() == Strategy::Mondrian {
-                "ncp".into()
-            } else {
-                plan.metric_kind().name().to_string()
+            metric: match plan.strategy() {
+                Strategy::Mondrian => "ncp".into(),
+                Strategy::Microaggregation => "sse-sst".into(),
+                Strategy::Optimal | Strategy::Heuristic => plan.metric_kind().name().to_string(),
             },
             per_attribute_loss: attributes.iter().filter_map(|a| a.loss.map(|l| (a.name.clone(), l))).collect(),
             suppressed_rows: result.release.suppressed_rows(),

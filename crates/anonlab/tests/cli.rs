@@ -226,3 +226,35 @@ fn mondrian_local_recoding_from_the_config() {
     assert!(classes.iter().all(|c| c.0 >= 10));
     assert!(rows.iter().any(|r| r[1].contains('-')), "ages are recoded into ranges");
 }
+
+#[test]
+fn microaggregation_of_numeric_quasi_identifiers() {
+    let dir = tempdir();
+    let flchain = crate::util::shared_data().join("flchain.csv");
+    let config = |qis: &[(&str, &str)]| {
+        let mut text = format!("[input]\npath = \"{}\"\n", flchain.display());
+        for (name, kind) in qis {
+            text.push_str(&format!("[columns.\"{name}\"]\nrole = \"quasi-identifier\"\ntype = \"{kind}\"\nbuilder = {{ type = \"suppression\" }}\n"));
+        }
+        text.push_str("[privacy]\nk = 5\n[search]\nmode = \"microaggregation\"\n[output]\npath = \"m.csv\"\n");
+        std::fs::write(dir.path().join("m.toml"), text).unwrap();
+    };
+    config(&[("age", "integer"), ("sample.yr", "integer"), ("futime", "integer")]);
+    let report: serde_json::Value =
+        serde_json::from_str(&anonlab_ok(dir.path(), &["anonymize", "-c", "m.toml", "-q", "--json"])).unwrap();
+    assert_eq!(report["strategy"], "microaggregation");
+    assert_eq!(report["metric"], "sse-sst");
+    let loss = report["information_loss"].as_f64().unwrap();
+    assert!(loss > 0.0 && loss < 0.05, "SSE/SST {loss}");
+    let (header, rows) = read_csv(&dir.path().join("m.csv"), b',');
+    let classes = crate::util::classes_of(&header, &rows, &["age", "sample.yr", "futime"], None);
+    assert!(classes.iter().all(|c| c.0 >= 5));
+    assert_eq!(classes.len() as u64, report["equivalence_classes"].as_u64().unwrap());
+
+    config(&[("age", "integer"), ("sex", "string")]);
+    let err = crate::util::anonlab_err(dir.path(), &["anonymize", "-c", "m.toml"], 2);
+    assert!(err.contains("declare column 'sex' type"), "{err}");
+    config(&[("creatinine", "decimal")]);
+    let err = crate::util::anonlab_err(dir.path(), &["anonymize", "-c", "m.toml"], 2);
+    assert!(err.contains("column 'creatinine' is empty on data row"), "{err}");
+}

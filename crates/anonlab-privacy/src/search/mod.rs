@@ -37,6 +37,8 @@ pub enum SearchMode {
     Heuristic,
     /// Mondrian local recoding instead of one global transformation.
     Mondrian,
+    /// MDAV microaggregation of numeric quasi-identifiers (k-anonymity only).
+    Microaggregation,
 }
 
 /// Search settings.
@@ -127,7 +129,9 @@ pub(crate) fn run<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found> {
     match ctx.plan.strategy {
         Strategy::Optimal => optimal::search(ctx),
         Strategy::Heuristic => heuristic::search(ctx),
-        Strategy::Mondrian => Err(crate::Error::internal("Mondrian does not search the lattice")),
+        Strategy::Mondrian | Strategy::Microaggregation => {
+            Err(crate::Error::internal("local recoding does not search the lattice"))
+        }
     }
 }
 

@@ -227,7 +227,7 @@ fn summary(r: &Report, output: Option<&Path>, report: Option<&Path>, total: Dura
          checked {} of {} transformations in {:.0} ms ({:.0} ms in all)",
         r.rows,
         r.models.join(" + "),
-        if r.strategy == Strategy::Mondrian {
+        if matches!(r.strategy, Strategy::Mondrian | Strategy::Microaggregation) {
             "local recoding".to_string()
         } else {
             format!("transformation {:?}", r.transformation)
@@ -253,6 +253,9 @@ fn summary(r: &Report, output: Option<&Path>, report: Option<&Path>, total: Dura
     );
     match r.strategy {
         Strategy::Mondrian => s.push_str("\nnote: Mondrian local recoding: each class is generalized on its own"),
+        Strategy::Microaggregation => {
+            s.push_str("\nnote: MDAV microaggregation: each group's quasi-identifiers replaced by the group mean")
+        }
         _ if !r.optimal => {
             s.push_str("\nnote: heuristic search; the result is the best found within the budget, not proven optimal")
         }
