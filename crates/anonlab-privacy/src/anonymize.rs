@@ -11,7 +11,6 @@ use crate::plan::Strategy;
 use crate::release::Release;
 use crate::search::{self, Context, Found, Progress};
 use anonlab_table::DataType;
-use anonlab_table::datatype::Parsed;
 
 /// The outcome of an anonymization.
 pub struct Anonymization<'t> {
@@ -54,16 +53,7 @@ impl<'t> Plan<'t> {
                 let column = table.column(q.column);
                 match column.data_type() {
                     DataType::Integer | DataType::Decimal => {
-                        let values = column
-                            .parsed_values()
-                            .into_iter()
-                            .map(|p| match p {
-                                Some(Parsed::Integer(v)) => v as f64,
-                                Some(Parsed::Decimal(v)) => v,
-                                _ => f64::NAN,
-                            })
-                            .collect();
-                        Dimension::Numeric { column: q.column, values }
+                        Dimension::Numeric { column: q.column, values: column.numbers() }
                     }
                     _ => Dimension::Categorical { column: q.column, hierarchy: &q.generalization },
                 }
@@ -93,15 +83,7 @@ impl<'t> Plan<'t> {
             .iter()
             .map(|q| {
                 let column = table.column(q.column);
-                let values: Vec<f64> = column
-                    .parsed_values()
-                    .into_iter()
-                    .map(|p| match p {
-                        Some(Parsed::Integer(v)) => v as f64,
-                        Some(Parsed::Decimal(v)) => v,
-                        _ => f64::NAN,
-                    })
-                    .collect();
+                let values = column.numbers();
                 column.codes().iter().map(|&c| values[c as usize]).collect()
             })
             .collect();

@@ -119,20 +119,6 @@ impl Lattice {
             rest /= radix;
         }
     }
-
-    /// True when `a` is equal to or a specialization of `b` (`a <= b` componentwise).
-    pub fn precedes(&self, a: NodeId, b: NodeId) -> bool {
-        let (mut ra, mut rb) = (a, b);
-        for &m in &self.max {
-            let radix = m as u64 + 1;
-            if ra % radix > rb % radix {
-                return false;
-            }
-            ra /= radix;
-            rb /= radix;
-        }
-        true
-    }
 }
 
 #[cfg(test)]
@@ -152,8 +138,6 @@ mod tests {
         let mut pred = Vec::new();
         l.for_each_predecessor(5, |p| pred.push(p));
         assert_eq!(pred, vec![4, 3]);
-        assert!(l.precedes(l.id(&[0, 1]), l.id(&[1, 2])));
-        assert!(!l.precedes(l.id(&[1, 0]), l.id(&[0, 2])));
     }
 
     #[test]

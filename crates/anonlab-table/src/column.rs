@@ -121,6 +121,19 @@ impl Column {
             .collect()
     }
 
+    /// The number of each dictionary entry for integer and decimal columns
+    /// (NaN for NULL and for any other type), indexed by code.
+    pub fn numbers(&self) -> Vec<f64> {
+        self.parsed_values()
+            .into_iter()
+            .map(|p| match p {
+                Some(Parsed::Integer(v)) => v as f64,
+                Some(Parsed::Decimal(v)) => v,
+                _ => f64::NAN,
+            })
+            .collect()
+    }
+
     /// Renumbers codes so that new code `i` is old code `order[i]`.
     fn reorder(&mut self, order: &[u32]) {
         let mut remap = vec![0u32; order.len()];
@@ -234,6 +247,16 @@ mod tests {
         assert_eq!(c.codes(), &[1, 3, 0, 1, 2]);
         assert_eq!(c.null_code(), Some(3));
         assert_eq!(c.null_count(), 1);
+    }
+
+    #[test]
+    fn numbers_follow_codes_with_nan_for_null() {
+        let mut c = column(&["2.5", "", "-1"]);
+        c.set_data_type(DataType::Decimal).unwrap();
+        let n = c.numbers();
+        assert_eq!((n[0], n[1]), (-1.0, 2.5));
+        assert!(n[2].is_nan());
+        assert!(column(&["a"]).numbers()[0].is_nan());
     }
 
     #[test]
