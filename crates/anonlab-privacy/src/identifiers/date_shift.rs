@@ -81,16 +81,13 @@ pub fn shift_dates(table: &mut Table, key: &PseudonymKey, shift: &DateShift) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key() -> PseudonymKey {
-        PseudonymKey::try_new(b"0123456789abcdef0123456789abcdef".to_vec(), "test").unwrap()
-    }
+    use crate::identifiers::key::test_key;
 
     /// Expected offset computed with Python's hmac: first 8 bytes big-endian mod 61, minus 30.
     #[test]
     fn offset_matches_an_independent_implementation() {
         let shift = DateShift { patient: "id".into(), max_days: 30, columns: vec![] };
-        assert_eq!(shift.offset(&key(), "4711"), -20);
+        assert_eq!(shift.offset(&test_key(), "4711"), -20);
     }
 
     #[test]
@@ -110,13 +107,13 @@ mod tests {
             table.column_mut(c).set_data_type(DataType::Date { format: "%Y-%m-%d".into() }).unwrap();
         }
         let shift = DateShift { patient: "id".into(), max_days: 30, columns: vec!["in".into(), "out".into()] };
-        shift_dates(&mut table, &key(), &shift).unwrap();
+        shift_dates(&mut table, &test_key(), &shift).unwrap();
         // Patient 4711 moves by -20 days everywhere; the stay lengths survive; NULL stays NULL.
         assert_eq!(table.column(1).value(0), "2020-01-11");
         assert_eq!(table.column(2).value(0), "2020-01-21");
         assert_eq!(table.column(1).value(2), "2020-02-10");
         assert_eq!(table.column(2).value(1), "");
-        let other = shift.offset(&key(), "42");
+        let other = shift.offset(&test_key(), "42");
         assert_eq!(
             table.column(1).value(1),
             (chrono::NaiveDate::from_ymd_opt(2021, 6, 1).unwrap() + Duration::days(other))
@@ -136,7 +133,10 @@ mod tests {
         let mut table = Table::try_new(columns.into_iter().map(ColumnBuilder::finish).collect(), None, b',').unwrap();
         let shift = DateShift { patient: "id".into(), max_days: 30, columns: vec!["in".into()] };
         assert!(
-            shift_dates(&mut table, &key(), &shift).unwrap_err().to_string().contains("no value in patient column")
+            shift_dates(&mut table, &test_key(), &shift)
+                .unwrap_err()
+                .to_string()
+                .contains("no value in patient column")
         );
     }
 }
