@@ -12,6 +12,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/anonlab/target
 ANONLAB_ORACLE_PYTHON="$(scripts/python-env.sh | tail -n 1)"
 export ANONLAB_ORACLE_PYTHON
 
+# Headless Chromium for the HTML report's rendering test (installed from Debian
+# when missing; the test takes a screenshot and checks it).
+ANONLAB_CHROMIUM="$(scripts/chromium.sh | tail -n 1)"
+export ANONLAB_CHROMIUM
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --release --locked -- -D warnings
 cargo test --workspace --release --locked
+echo "HTML report screenshot: $CARGO_TARGET_DIR/tmp/anonlab-report/adult-report.png"

@@ -119,7 +119,7 @@ fn cold(case: &str, anonlab: &Path, config: &Path, flags: &[&str], runs: usize, 
 }
 
 /// The release binary next to this one (build it with `cargo build --release`).
-fn anonlab_binary() -> Result<PathBuf> {
+pub fn anonlab_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let path = exe.with_file_name(format!("anonlab{}", std::env::consts::EXE_SUFFIX));
     if !path.exists() {

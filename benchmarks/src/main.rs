@@ -1,12 +1,14 @@
 //! `anonlab-bench`: workload benchmarks that print a table with ratios against
 //! the peer's published figures, and fail on a wrong answer.
 //!
-//! Suites: `lattice` (optimal search on UCI Adult, issue #2's targets). The
+//! Suites: `lattice` (optimal search on UCI Adult, issue #2's targets) and
+//! `scale` (10 M and 1 M row synthetic stays, issue #3's targets). The
 //! peer, ARX, runs on the JVM and cannot be installed from the registries this
 //! project may use, so its figures are the ones measured on this kind of
 //! machine and recorded in the issue; the ratio column compares against those.
 
 mod lattice;
+mod scale;
 mod table;
 
 use std::path::PathBuf;
@@ -32,6 +34,9 @@ struct Cli {
 enum Suite {
     /// Optimal search on UCI Adult: warm in-process runs and cold CLI runs.
     Lattice,
+    /// Risk analysis, optimal search and Mondrian on 10 M / 1 M generated stays,
+    /// end to end with peak RSS; Mondrian's NCP on adult.
+    Scale,
 }
 
 /// The repository root (the benchmark reads the shipped example data).
@@ -41,12 +46,13 @@ fn repo_root() -> PathBuf {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let rows = match cli.suite.unwrap_or(Suite::Lattice) {
-        Suite::Lattice => lattice::run(&repo_root(), cli.runs)?,
+    let (name, rows) = match cli.suite.unwrap_or(Suite::Lattice) {
+        Suite::Lattice => ("lattice", lattice::run(&repo_root(), cli.runs)?),
+        Suite::Scale => ("scale", scale::run(&repo_root(), &lattice::anonlab_binary()?, cli.runs)?),
     };
     table::print(&rows);
     if cli.save {
-        let path = table::save(&repo_root(), "lattice", &rows)?;
+        let path = table::save(&repo_root(), name, &rows)?;
         eprintln!("saved {}", path.display());
     }
     if let Some(wrong) = rows.iter().find(|r| !r.correct) {

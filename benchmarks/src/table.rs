@@ -20,6 +20,12 @@ pub struct Row {
     pub peer_ms: Option<f64>,
     /// Peak resident memory, MiB, where measured.
     pub peak_rss_mib: Option<f64>,
+    /// Of the fastest end-to-end run: reading (and writing) outside the analysis, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_ms: Option<f64>,
+    /// Of the fastest end-to-end run: the analysis (search, Mondrian, risk models), ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis_ms: Option<f64>,
     /// Transformations checked.
     pub checked: u64,
     /// The answer matched the expected one.
@@ -40,6 +46,8 @@ impl Row {
             target_ms: None,
             peer_ms: None,
             peak_rss_mib: None,
+            read_ms: None,
+            analysis_ms: None,
             checked,
             correct,
             note,
@@ -51,17 +59,21 @@ fn fmt(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.1}") })
 }
 
-/// Prints the rows as a Markdown table (pasted into BENCHMARKS.md).
+/// Prints the rows as a Markdown table (pasted into BENCHMARKS.md); the
+/// read/analysis columns appear when some row has them.
 pub fn print(rows: &[Row]) {
+    let split = rows.iter().any(|r| r.read_ms.is_some() || r.analysis_ms.is_some());
+    let (head, rule) = if split { (" read ms | analysis ms |", "---:|---:|") } else { ("", "") };
     println!(
-        "| case | anonlab ms (median) | min | target ms | met | ARX ms | ARX / anonlab | peak RSS MiB | checked | result |"
+        "| case | anonlab ms (median) | min | target ms | met | ARX ms | ARX / anonlab |{head} peak RSS MiB | checked | result |"
     );
-    println!("|---|---:|---:|---:|:-:|---:|---:|---:|---:|---|");
+    println!("|---|---:|---:|---:|:-:|---:|---:|{rule}---:|---:|---|");
     for r in rows {
         let met = r.target_ms.map_or("-", |t| if r.ms <= t { "yes" } else { "no" });
         let ratio = r.peer_ms.map_or("-".into(), |p| format!("{:.1}×", p / r.ms));
+        let parts = if split { format!(" {} | {} |", fmt(r.read_ms), fmt(r.analysis_ms)) } else { String::new() };
         println!(
-            "| {} | {} | {} | {} | {met} | {} | {ratio} | {} | {} | {}{} |",
+            "| {} | {} | {} | {} | {met} | {} | {ratio} |{parts} {} | {} | {}{} |",
             r.case,
             fmt(Some(r.ms)),
             fmt(Some(r.min_ms)),

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::key::PackedKey;
-use crate::local::{Dimension, Mondrian};
+use crate::local::{Dimension, Mondrian, RecodingStep};
 use crate::metrics::NodeSummary;
 use crate::plan::Plan;
 use crate::plan::Strategy;
@@ -24,16 +24,23 @@ pub struct Anonymization<'t> {
     pub input_classes: usize,
     /// Wall time of planning's execution (search and release).
     pub elapsed: Duration,
+    /// The steps of an iterative local recoding (empty otherwise).
+    pub steps: Vec<RecodingStep>,
 }
 
 impl<'t> Plan<'t> {
     /// Runs the search and builds the release, calling `progress` as it goes.
     pub fn run(&self, progress: &(dyn Fn(Progress) + Sync)) -> Result<Anonymization<'t>> {
         match self.strategy {
-            Strategy::Mondrian => return self.run_mondrian(),
-            Strategy::Microaggregation => return self.run_microaggregation(),
-            Strategy::Optimal | Strategy::Heuristic => {}
+            Strategy::Mondrian => self.run_mondrian(),
+            Strategy::Microaggregation => self.run_microaggregation(),
+            Strategy::Iterative => self.run_iterative(progress),
+            Strategy::Optimal | Strategy::Heuristic => self.run_lattice(progress),
         }
+    }
+
+    /// One lattice search (optimal or heuristic) and its release.
+    pub(crate) fn run_lattice(&self, progress: &(dyn Fn(Progress) + Sync)) -> Result<Anonymization<'t>> {
         // The narrowest key that holds every quasi-identifier's field: smaller
         // class tables, so more of them stay cached and roll-ups touch less memory.
         match self.layout.bits() {
@@ -70,7 +77,7 @@ impl<'t> Plan<'t> {
         let labels =
             (0..self.qis.len()).map(|d| result.partitions.iter().map(|p| mondrian.label(p, d)).collect()).collect();
         let loss = crate::metrics::Loss { value: result.ncp, per_attribute: result.per_attribute };
-        self.local_release(&groups, labels, loss, started)
+        self.local_release(&groups, labels, loss, vec![false; table.rows()], started)
     }
 
     fn run_microaggregation(&self) -> Result<Anonymization<'t>> {
@@ -91,16 +98,17 @@ impl<'t> Plan<'t> {
         let labels =
             (0..self.qis.len()).map(|d| result.means.iter().map(|m| format!("{:.2}", m[d])).collect()).collect();
         let loss = crate::metrics::Loss { value: result.information_loss, per_attribute: Vec::new() };
-        self.local_release(&result.groups, labels, loss, started)
+        self.local_release(&result.groups, labels, loss, vec![false; table.rows()], started)
     }
 
-    /// The release and outcome of a local recoding: `groups` of row indices, and
-    /// `labels[qi][group]`.
-    fn local_release(
+    /// The release and outcome of a local recoding: `groups` of row indices,
+    /// `labels[qi][group]`, and the rows in no group flagged in `suppressed`.
+    pub(crate) fn local_release(
         &self,
         groups: &[Vec<u32>],
         labels: Vec<Vec<String>>,
         loss: crate::metrics::Loss,
+        suppressed: Vec<bool>,
         started: Instant,
     ) -> Result<Anonymization<'t>> {
         let table = self.table;
@@ -112,8 +120,10 @@ impl<'t> Plan<'t> {
         }
         let sizes: Vec<u64> = groups.iter().map(|g| g.len() as u64).collect();
         let squares: u128 = sizes.iter().map(|&s| s as u128 * s as u128).sum();
+        let outliers = suppressed.iter().filter(|&&s| s).count() as u64;
         let summary = NodeSummary {
             rows: table.row_count(),
+            outliers,
             classes: sizes.len() as u64,
             kept_classes: sizes.len() as u64,
             min_class_size: sizes.iter().copied().min(),
@@ -126,9 +136,10 @@ impl<'t> Plan<'t> {
         Ok(Anonymization {
             found,
             summary,
-            release: Release::local(self, class_of, labels),
+            release: Release::local(self, class_of, labels, suppressed),
             input_classes: crate::risk::ClassSizes::of_table(table, &qi_columns)?.classes as usize,
             elapsed: started.elapsed(),
+            steps: Vec::new(),
         })
     }
 
@@ -147,6 +158,7 @@ impl<'t> Plan<'t> {
             release,
             input_classes: ctx.cache.bottom_classes(),
             elapsed: started.elapsed(),
+            steps: Vec::new(),
         })
     }
 }

@@ -47,6 +47,7 @@ pub mod release;
 pub mod report;
 pub mod risk;
 pub mod search;
+pub mod subset;
 
 pub use anonymize::Anonymization;
 pub use error::{Error, ErrorKind, Result};

@@ -11,13 +11,13 @@ use anonlab_table::hierarchy::{Generalization, Hierarchy};
 use anonlab_table::{DataType, Table};
 use serde::Serialize;
 
-use crate::check::Checker;
+use crate::check::{Checker, ResearchSubset};
 use crate::error::{Error, Result};
 use crate::identifiers::{IdentifierAction, IdentifierSpec, PseudonymKey};
 use crate::key::KeyLayout;
 use crate::lattice::Lattice;
 use crate::metrics::{MetricKind, QualityMetric};
-use crate::models::{Criterion, PrivacyModel, t_closeness_reference};
+use crate::models::{Criterion, Monotonicity, PrivacyModel, SampleCheck, t_closeness_reference};
 use crate::search::{SearchMode, SearchOptions};
 
 /// A quasi-identifier and its generalization hierarchy.
@@ -55,8 +55,15 @@ pub struct AnonymizationSpec {
     pub suppression_limit: f64,
     /// Quality metric to minimize.
     pub metric: MetricKind,
+    /// Loss only: ARX's generalization/suppression factor in [0, 1] (0.5 when
+    /// unset; lower values make suppression cheaper than generalization).
+    pub gs_factor: Option<f64>,
     /// How to search.
     pub search: SearchOptions,
+    /// Sorted row indices of the research subset (the sample to publish) when
+    /// δ-presence or k-map with a population table make the input the population
+    /// (see [`crate::subset::match_rows`]).
+    pub research_subset: Option<Vec<u32>>,
 }
 
 /// A prepared quasi-identifier.
@@ -82,6 +89,8 @@ pub enum Strategy {
     Mondrian,
     /// MDAV microaggregation: numeric quasi-identifiers replaced by group means.
     Microaggregation,
+    /// Iterative local recoding: lattice searches on the records still suppressed.
+    Iterative,
 }
 
 /// A validated, executable plan over one table.
@@ -100,6 +109,9 @@ pub struct Plan<'t> {
     pub(crate) strategy: Strategy,
     pub(crate) options: SearchOptions,
     pub(crate) suppression_limit: f64,
+    /// Optimal search resolves anonymity during evaluation instead of in a
+    /// border phase first (see `search::optimal`); set for iterative local recoding.
+    pub(crate) check_lazily: bool,
 }
 
 fn unique_role(seen: &mut Vec<String>, column: &str) -> Result<()> {
@@ -175,12 +187,46 @@ impl AnonymizationSpec {
             identifying.push((table.column_index(&id.column)?, id.action.clone()));
         }
 
-        let criteria = self.prepare_models(table, &sensitive_columns, &sensitive_hierarchies)?;
-        let max_outliers = (self.suppression_limit * rows as f64).floor() as u64;
+        let subset = self.research_subset(table, sensitive_columns.len())?;
+        // ARX's N: the research subset's size when there is one, else every row.
+        let records = subset.as_ref().map_or(rows, |s| s.rows.len() as u64);
+        let criteria = self.prepare_models(table, records, &sensitive_columns, &sensitive_hierarchies)?;
+        let max_outliers = (self.suppression_limit * records as f64).floor() as u64;
         let hierarchies: Vec<&Generalization> = qis.iter().map(|q| &q.generalization).collect();
-        let frequencies: Vec<Vec<u64>> = qis.iter().map(|q| table.column(q.column).frequencies()).collect();
-        let metric = QualityMetric::prepare(self.metric, &hierarchies, &frequencies, rows);
-        let checker = Checker::new(criteria, max_outliers, rows, metric.needs_outliers_by_value());
+        let frequencies: Vec<Vec<u64>> = qis
+            .iter()
+            .map(|q| {
+                let column = table.column(q.column);
+                match &subset {
+                    None => column.frequencies(),
+                    Some(s) => {
+                        let mut f = vec![0u64; column.distinct()];
+                        s.rows.iter().for_each(|&r| f[column.codes()[r as usize] as usize] += 1);
+                        f
+                    }
+                }
+            })
+            .collect();
+        let gs_factor = self.gs_factor.unwrap_or(match self.search.mode {
+            SearchMode::Iterative => crate::local::ITERATIVE_GS_FACTOR,
+            _ => crate::metrics::DEFAULT_GS_FACTOR,
+        });
+        if !(0.0..=1.0).contains(&gs_factor) {
+            return Err(Error::spec(format!("[quality] gs_factor must be in [0, 1], got {gs_factor}")));
+        }
+        let metric = QualityMetric::prepare_with_gs_factor(self.metric, &hierarchies, &frequencies, records, gs_factor);
+        let stars = qis
+            .iter()
+            .map(|q| {
+                let levels = q.generalization.levels();
+                levels.iter().map(|l| l.labels().iter().position(|v| v == "*").map(|p| p as u32)).collect()
+            })
+            .collect();
+        let mut checker = Checker::new(criteria, max_outliers, records, metric.needs_outliers_by_value())
+            .with_sample_context(stars, &metric);
+        if let Some(subset) = subset {
+            checker = checker.with_subset(subset);
+        }
 
         let lattice = Lattice::new(qis.iter().map(|q| q.generalization.max_level() as u8).collect())
             .ok_or_else(|| Error::spec("the generalization lattice has more than 2^64 transformations"))?;
@@ -197,6 +243,7 @@ impl AnonymizationSpec {
             SearchMode::Heuristic => Strategy::Heuristic,
             SearchMode::Mondrian => Strategy::Mondrian,
             SearchMode::Microaggregation => Strategy::Microaggregation,
+            SearchMode::Iterative => Strategy::Iterative,
             SearchMode::Auto if lattice.size() > self.search.heuristic_threshold => Strategy::Heuristic,
             SearchMode::Auto => Strategy::Optimal,
         };
@@ -225,6 +272,34 @@ impl AnonymizationSpec {
                 }
             }
         }
+        if strategy == Strategy::Iterative {
+            if self.search.iterations == 0 {
+                return Err(Error::spec("[search] iterations must be at least 1 for iterative local recoding"));
+            }
+            // Classes of different steps that show the same labels merge in the
+            // release; only per-class models are known to survive that (and are
+            // re-checked on the merged classes).
+            if let Some(other) = self.models.iter().find(|m| {
+                !matches!(m, PrivacyModel::KAnonymity(_) | PrivacyModel::LDiversity(_) | PrivacyModel::TCloseness(_))
+            }) {
+                return Err(Error::spec(format!(
+                    "iterative local recoding supports k-anonymity, l-diversity and t-closeness; {} needs a global \
+                     transformation (use mode \"auto\")",
+                    other.describe()
+                )));
+            }
+        }
+        if strategy == Strategy::Mondrian
+            && let Some(other) = self.models.iter().find(|m| {
+                !matches!(m, PrivacyModel::KAnonymity(_) | PrivacyModel::LDiversity(_) | PrivacyModel::TCloseness(_))
+            })
+        {
+            return Err(Error::spec(format!(
+                "Mondrian supports k-anonymity, l-diversity and t-closeness; {} needs a global transformation \
+                 (use mode \"auto\")",
+                other.describe()
+            )));
+        }
         if strategy == Strategy::Optimal && lattice.size() > crate::search::MAX_OPTIMAL_LATTICE {
             return Err(Error::spec(format!(
                 "the lattice has {} transformations, too many for optimal search (at most {}): use the heuristic mode",
@@ -246,16 +321,51 @@ impl AnonymizationSpec {
             strategy,
             options: self.search.clone(),
             suppression_limit: self.suppression_limit,
+            check_lazily: false,
         })
+    }
+
+    /// The research subset, validated: given exactly when a model needs one,
+    /// and not combined with models on sensitive attributes.
+    fn research_subset(&self, table: &Table, sensitive: usize) -> Result<Option<ResearchSubset>> {
+        let needs = self.models.iter().find(|m| m.needs_subset());
+        let Some(rows) = &self.research_subset else {
+            return match needs {
+                Some(m) => Err(Error::spec(format!(
+                    "{} needs a research subset: the rows of the input to publish (subset = \"FILE\")",
+                    m.describe()
+                ))),
+                None => Ok(None),
+            };
+        };
+        if needs.is_none() {
+            return Err(Error::spec(
+                "a research subset is given but no model uses it (delta_presence, k_map with subset)",
+            ));
+        }
+        if let Some(m) = self.models.iter().find(|m| m.attribute().is_some()) {
+            return Err(Error::spec(format!(
+                "{} cannot be combined with a research subset: l-diversity and t-closeness are checked on the whole \
+                 table, while a subset publishes only its own records",
+                m.describe()
+            )));
+        }
+        if rows.is_empty() {
+            return Err(Error::spec("the research subset is empty"));
+        }
+        if rows.windows(2).any(|w| w[0] >= w[1]) || rows.last().is_some_and(|&r| r as usize >= table.rows()) {
+            return Err(Error::spec("research subset rows must be sorted, distinct row indices of the input"));
+        }
+        Ok(Some(ResearchSubset::new(rows.clone(), table.rows(), sensitive)))
     }
 
     fn prepare_models(
         &self,
         table: &Table,
+        rows: u64,
         sensitive_columns: &[usize],
         sensitive_hierarchies: &[Option<Generalization>],
     ) -> Result<Vec<Criterion>> {
-        let rows = table.row_count();
         let mut criteria = Vec::new();
         for model in &self.models {
             let attribute = match model.attribute() {
@@ -300,6 +410,26 @@ impl AnonymizationSpec {
                         .prepare(t_closeness_reference(&frequencies, &order, ups.as_deref()))
                         .map_err(|e| Error::spec(format!("{}: {e}", m.describe())))?;
                     Criterion::TCloseness(j, check)
+                }
+                (PrivacyModel::AverageRisk(m), _) => {
+                    let check = m.prepare().map_err(|e| Error::spec(format!("average_risk: {e}")))?;
+                    let monotonic = Monotonicity { with_generalization: true, with_suppression: true };
+                    Criterion::Sample(SampleCheck::AverageRisk(check), monotonic)
+                }
+                (PrivacyModel::PopulationUniqueness(m), _) => {
+                    let check = m.prepare(rows).map_err(|e| Error::spec(format!("population_uniqueness: {e}")))?;
+                    let monotonic = Monotonicity {
+                        with_generalization: m.monotonic_with_generalization(),
+                        with_suppression: false,
+                    };
+                    Criterion::Sample(SampleCheck::PopulationUniqueness(check), monotonic)
+                }
+                // ARX derives k' from all input rows even with a subset ("TODO: consider subset").
+                (PrivacyModel::KMap(m), _) => {
+                    Criterion::KMap(m.prepare(table.row_count()).map_err(|e| Error::spec(format!("k_map: {e}")))?)
+                }
+                (PrivacyModel::DeltaPresence(m), _) => {
+                    Criterion::DeltaPresence(m.prepare().map_err(|e| Error::spec(format!("delta_presence: {e}")))?)
                 }
                 _ => return Err(Error::internal("model without attribute")),
             };
@@ -361,6 +491,11 @@ impl Plan<'_> {
         self.suppression_limit
     }
 
+    /// Records in the research subset, when the models define one.
+    pub fn research_subset_rows(&self) -> Option<u64> {
+        self.checker.subset().map(|s| s.rows.len() as u64)
+    }
+
     /// A human description of how the plan will run (`--explain`).
     pub fn explain(&self) -> String {
         let mut s = String::new();
@@ -381,6 +516,13 @@ impl Plan<'_> {
         );
         let _ =
             writeln!(s, "models: {}", self.models.iter().map(PrivacyModel::describe).collect::<Vec<_>>().join(" + "));
+        if let Some(n) = self.research_subset_rows() {
+            let _ = writeln!(
+                s,
+                "research subset: {n} of the {} rows (the input is the population)",
+                self.table.row_count()
+            );
+        }
         let _ = writeln!(
             s,
             "suppression: at most {} records ({}), minimal class size {}",
@@ -430,6 +572,11 @@ impl Plan<'_> {
                 Strategy::Heuristic => format!(
                     " (best-first; step limit {:?}, time limit {:?})",
                     self.options.step_limit, self.options.time_limit_ms
+                ),
+                Strategy::Iterative => format!(
+                    " (ARX-style: lattice search, then again on the suppressed records; each step places at least \
+                     1/{} of all records)",
+                    self.options.iterations
                 ),
             }
         );

@@ -5,7 +5,8 @@
 //! cannot be written out by mistake. Identifying columns are removed, or
 //! pseudonymized or masked when configured; quasi-identifiers show their
 //! generalized labels, or `*` in every quasi-identifier for suppressed records
-//! (ARX semantics).
+//! (ARX semantics). With a research subset (δ-presence, k-map on a population
+//! table) only the subset's rows are released, as ARX exports them.
 
 use anonlab_table::Table;
 use rustc_hash::FxHashMap;
@@ -34,6 +35,9 @@ pub struct Release<'t> {
     header: Vec<String>,
     columns: Vec<OutputColumn>,
     suppressed: Vec<bool>,
+    /// With a research subset: the input rows published, in input order (the
+    /// rest of the input is the population, never released).
+    published: Option<Vec<u32>>,
 }
 
 impl<'t> Release<'t> {
@@ -55,7 +59,8 @@ impl<'t> Release<'t> {
             })
             .collect();
         let (header, columns) = Self::columns(plan, Some(levels));
-        Release { table, header, columns, suppressed }
+        let published = plan.checker.subset().map(|s| s.rows.clone());
+        Release { table, header, columns, suppressed, published }
     }
 
     /// The output columns: identifiers removed or transformed, quasi-identifiers
@@ -89,8 +94,9 @@ impl<'t> Release<'t> {
     }
 
     /// A locally recoded release: `class_of[row]` is the row's class and
-    /// `labels[qi][class]` the class's label on quasi-identifier `qi` (in plan order).
-    pub(crate) fn local(plan: &Plan<'t>, class_of: Vec<u32>, labels: Vec<Vec<String>>) -> Self {
+    /// `labels[qi][class]` the class's label on quasi-identifier `qi` (in plan
+    /// order); rows flagged in `suppressed` show `*` instead.
+    pub(crate) fn local(plan: &Plan<'t>, class_of: Vec<u32>, labels: Vec<Vec<String>>, suppressed: Vec<bool>) -> Self {
         let (header, mut columns) = Self::columns(plan, None);
         for (q, labels) in plan.qis.iter().zip(labels) {
             if let Some(c) = columns.iter_mut().find(|c| c.source == q.column) {
@@ -98,7 +104,7 @@ impl<'t> Release<'t> {
                 c.row_codes = Some(class_of.clone());
             }
         }
-        Release { table: plan.table, header, columns, suppressed: vec![false; plan.table.rows()] }
+        Release { table: plan.table, header, columns, suppressed, published: None }
     }
 
     /// Column names of the release.
@@ -108,21 +114,27 @@ impl<'t> Release<'t> {
 
     /// Number of rows (suppressed rows included, shown as `*`).
     pub fn rows(&self) -> usize {
-        self.suppressed.len()
+        self.published.as_ref().map_or(self.suppressed.len(), Vec::len)
     }
 
     /// Number of suppressed rows.
     pub fn suppressed_rows(&self) -> u64 {
-        self.suppressed.iter().filter(|&&s| s).count() as u64
+        (0..self.rows()).filter(|&r| self.is_suppressed(r)).count() as u64
+    }
+
+    /// The input row shown as release row `r`.
+    pub(crate) fn source_row(&self, r: usize) -> usize {
+        self.published.as_ref().map_or(r, |rows| rows[r] as usize)
     }
 
     /// True when row `r` is suppressed.
     pub fn is_suppressed(&self, r: usize) -> bool {
-        self.suppressed[r]
+        self.suppressed[self.source_row(r)]
     }
 
     /// The cells of row `r`, in header order.
     pub fn row(&self, r: usize) -> Vec<&str> {
+        let r = self.source_row(r);
         self.columns
             .iter()
             .map(|c| {

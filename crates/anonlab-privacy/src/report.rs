@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::anonymize::Anonymization;
+use crate::local::RecodingStep;
+use crate::metrics::MetricKind;
 use crate::plan::{Plan, Strategy};
 
 /// One quasi-identifier's part of the transformation.
@@ -59,12 +61,19 @@ pub struct Report {
     pub max_suppressed_rows: u64,
     /// Rows in the input.
     pub rows: u64,
+    /// With δ-presence or k-map on a population table: the research subset's
+    /// records, the only rows released (the input is the population).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub research_subset_rows: Option<u64>,
     /// Per quasi-identifier details.
     pub attributes: Vec<AttributeReport>,
     /// Search and release time in milliseconds.
     pub elapsed_ms: f64,
     /// Peak resident memory of the whole process, where the caller can tell.
     pub peak_rss_bytes: Option<u64>,
+    /// Iterative local recoding: the transformation of each step and the records it placed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recoding_steps: Vec<RecodingStep>,
 }
 
 impl Report {
@@ -93,6 +102,8 @@ impl Report {
             metric: match plan.strategy() {
                 Strategy::Mondrian => "ncp".into(),
                 Strategy::Microaggregation => "sse-sst".into(),
+                // Every step minimizes the configured metric; the release as a whole is measured by Loss.
+                Strategy::Iterative => MetricKind::Loss.name().to_string(),
                 Strategy::Optimal | Strategy::Heuristic => plan.metric_kind().name().to_string(),
             },
             per_attribute_loss: attributes.iter().filter_map(|a| a.loss.map(|l| (a.name.clone(), l))).collect(),
@@ -108,9 +119,11 @@ impl Report {
             suppression_limit: plan.suppression_limit(),
             max_suppressed_rows: plan.max_outliers(),
             rows: plan.table().row_count(),
+            research_subset_rows: plan.research_subset_rows(),
             attributes,
             elapsed_ms: result.elapsed.as_secs_f64() * 1e3,
             peak_rss_bytes: None,
+            recoding_steps: result.steps.clone(),
         }
     }
 }

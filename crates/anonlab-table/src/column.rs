@@ -1,6 +1,9 @@
 //! One dictionary-encoded column: `u32` codes into a dictionary of distinct values.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::datatype::{DataType, Parsed};
 use crate::error::{Error, Result};
@@ -66,6 +69,24 @@ impl Column {
     /// The input line where the value with `code` first appeared, if known.
     pub fn first_line(&self, code: u32) -> Option<u64> {
         self.first_lines.get(code as usize).copied().filter(|&l| l > 0)
+    }
+
+    /// The rows `rows` of this column, in that order, with the same dictionary
+    /// and codes: hierarchies validated against this column stay valid for the
+    /// subset (iterative local recoding re-anonymizes subsets this way).
+    pub fn select(&self, rows: &[u32]) -> Column {
+        Column { codes: rows.iter().map(|&r| self.codes[r as usize]).collect(), ..self.clone_without_codes() }
+    }
+
+    fn clone_without_codes(&self) -> Column {
+        Column {
+            name: self.name.clone(),
+            data_type: self.data_type.clone(),
+            dictionary: self.dictionary.clone(),
+            first_lines: self.first_lines.clone(),
+            null_code: self.null_code,
+            codes: Vec::new(),
+        }
     }
 
     /// How many rows hold each code.
@@ -150,14 +171,25 @@ impl Column {
 }
 
 /// Builds a column row by row, interning each distinct value once.
-#[derive(Debug)]
+///
+/// The index holds only codes and finds a value's code by hashing it and
+/// comparing with the dictionary entry, so each distinct value is stored once
+/// (a map from strings would hold a second copy: on a near-unique column of
+/// 10 M rows, half a gigabyte more at the peak).
 pub struct ColumnBuilder {
     name: String,
-    lookup: FxHashMap<Box<str>, u32>,
+    lookup: HashTable<u32>,
+    hasher: FxBuildHasher,
     dictionary: Vec<String>,
     first_lines: Vec<u64>,
     null_code: Option<u32>,
     codes: Vec<u32>,
+}
+
+impl std::fmt::Debug for ColumnBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ColumnBuilder").field("name", &self.name).field("distinct", &self.dictionary.len()).finish()
+    }
 }
 
 impl ColumnBuilder {
@@ -165,7 +197,8 @@ impl ColumnBuilder {
     pub fn new(name: impl Into<String>) -> Self {
         ColumnBuilder {
             name: name.into(),
-            lookup: FxHashMap::default(),
+            lookup: HashTable::new(),
+            hasher: FxBuildHasher,
             dictionary: Vec::new(),
             first_lines: Vec::new(),
             null_code: None,
@@ -192,11 +225,14 @@ impl ColumnBuilder {
             self.codes.push(code);
             return Ok(());
         }
-        let code = match self.lookup.get(value) {
+        let hash = self.hasher.hash_one(value);
+        let dictionary = &self.dictionary;
+        let code = match self.lookup.find(hash, |&c| dictionary[c as usize] == value) {
             Some(&c) => c,
             None => {
                 let c = self.intern_new(value.to_string(), line)?;
-                self.lookup.insert(value.into(), c);
+                let (dictionary, hasher) = (&self.dictionary, &self.hasher);
+                self.lookup.insert_unique(hash, c, |&c| hasher.hash_one(&dictionary[c as usize]));
                 c
             }
         };

@@ -80,6 +80,17 @@ impl Table {
         Ok(())
     }
 
+    /// The rows `rows` (indices into this table), every column keeping its
+    /// dictionary, so codes mean the same in the subset as here.
+    pub fn select_rows(&self, rows: &[u32]) -> Table {
+        Table {
+            columns: self.columns.iter().map(|c| c.select(rows)).collect(),
+            rows: rows.len(),
+            source: self.source.clone(),
+            delimiter: self.delimiter,
+        }
+    }
+
     /// Column names in input order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(Column::name)

@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use anonlab_privacy::identifiers::{DateShift, IdentifierAction, IdentifierSpec, PseudonymKey, shift_dates};
 use anonlab_privacy::metrics::MetricKind;
-use anonlab_privacy::models::{KAnonymity, LDiversity, PrivacyModel, TCloseness};
-use anonlab_privacy::risk::{PopulationModel, Region};
+use anonlab_privacy::models::{
+    AverageRisk, CellSizeEstimator, DeltaPresence, KAnonymity, KMap, KMapEstimate, LDiversity, PopulationUniqueness,
+    PrivacyModel, TCloseness,
+};
+use anonlab_privacy::risk::{Estimator, PopulationModel, Region};
 use anonlab_privacy::search::SearchOptions;
 use anonlab_privacy::{AnonymizationSpec, QuasiIdentifierSpec, SensitiveSpec};
 use anonlab_table::hierarchy::{Builder, Hierarchy};
@@ -175,6 +178,65 @@ pub struct PrivacyConfig {
     pub l_diversity: Option<OneOrMany<LDiversity>>,
     /// t-closeness on one or more sensitive attributes.
     pub t_closeness: Option<OneOrMany<TCloseness>>,
+    /// Average re-identification risk: a threshold, or a table with highest risk and records at risk.
+    pub average_risk: Option<AverageRiskConfig>,
+    /// Population uniqueness under a statistical model.
+    pub population_uniqueness: Option<PopulationUniquenessConfig>,
+    /// k-map, estimated from the population size or counted in the input (the population) for a subset.
+    pub k_map: Option<KMapConfig>,
+    /// δ-presence of a research subset of the input.
+    pub delta_presence: Option<DeltaPresenceConfig>,
+}
+
+/// `average_risk = 0.05` or `average_risk = { threshold = 0.05, highest_risk = 0.2, records_at_risk = 0.01 }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum AverageRiskConfig {
+    /// The average risk threshold alone.
+    Threshold(f64),
+    /// With highest risk and records at risk.
+    Full(AverageRisk),
+}
+
+/// `population_uniqueness = { model = "dankar", threshold = 0.01 }` (population from `[risk]` or `population`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationUniquenessConfig {
+    /// pitman | zayatz | snb | dankar
+    pub model: Estimator,
+    /// Largest fraction of population uniques.
+    pub threshold: f64,
+    /// Overrides `[risk] population`.
+    pub population: Option<Population>,
+}
+
+/// `k_map = { k = 5, estimator = "poisson", significance = 0.01 }` or `k_map = { k = 5, subset = "FILE" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KMapConfig {
+    /// Population records each class must reach.
+    pub k: u64,
+    /// poisson | zero-truncated-poisson: estimate from the population size.
+    pub estimator: Option<CellSizeEstimator>,
+    /// Accepted probability of a class below k people (default 0.01).
+    pub significance: Option<f64>,
+    /// Overrides `[risk] population` (with an estimator).
+    pub population: Option<Population>,
+    /// The research subset: the input is then the population table.
+    pub subset: Option<PathBuf>,
+}
+
+/// `delta_presence = { subset = "FILE", min = 0.0, max = 0.5 }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeltaPresenceConfig {
+    /// The research subset: rows of the input (the population) to publish.
+    pub subset: PathBuf,
+    /// δmin.
+    #[serde(default)]
+    pub min: f64,
+    /// δmax.
+    pub max: f64,
 }
 
 /// `[quality]`
@@ -183,6 +245,8 @@ pub struct PrivacyConfig {
 pub struct QualityConfig {
     /// The metric to minimize (default `loss`).
     pub metric: Option<MetricKind>,
+    /// Loss: ARX's generalization/suppression factor in [0, 1] (default 0.5).
+    pub gs_factor: Option<f64>,
 }
 
 /// `[output]`
@@ -269,6 +333,7 @@ impl Config {
         let mut spec = AnonymizationSpec {
             suppression_limit: self.privacy.suppression_limit.unwrap_or(0.0),
             metric: self.quality.metric.unwrap_or_default(),
+            gs_factor: self.quality.gs_factor,
             search: self.search.clone(),
             ..Default::default()
         };
@@ -310,7 +375,82 @@ impl Config {
         for t in self.privacy.t_closeness.iter().flat_map(OneOrMany::to_vec) {
             spec.models.push(PrivacyModel::TCloseness(t));
         }
+        self.risk_models(&mut spec)?;
         Ok(spec)
+    }
+
+    /// Adds the risk-based and population models of `[privacy]` to `spec`.
+    fn risk_models(&self, spec: &mut AnonymizationSpec) -> Result<()> {
+        let population = |own: &Option<Population>, key: &str| -> Result<u64> {
+            own.as_ref().or(self.risk.population.as_ref()).map(|p| p.model().size()).ok_or_else(|| {
+                anyhow!("[privacy] {key} needs a population: set [risk] population = N or a region (e.g. \"usa\"), or population in {key}")
+            })
+        };
+        match &self.privacy.average_risk {
+            Some(AverageRiskConfig::Threshold(threshold)) => spec.models.push(PrivacyModel::AverageRisk(AverageRisk {
+                threshold: *threshold,
+                highest_risk: None,
+                records_at_risk: None,
+            })),
+            Some(AverageRiskConfig::Full(m)) => spec.models.push(PrivacyModel::AverageRisk(m.clone())),
+            None => {}
+        }
+        if let Some(p) = &self.privacy.population_uniqueness {
+            spec.models.push(PrivacyModel::PopulationUniqueness(PopulationUniqueness {
+                estimator: p.model,
+                threshold: p.threshold,
+                population: population(&p.population, "population_uniqueness")?,
+            }));
+        }
+        if let Some(m) = &self.privacy.k_map {
+            let estimate = match (m.estimator, &m.subset) {
+                (Some(_), Some(_)) => bail!("[privacy] k_map: give an estimator or a subset, not both"),
+                (None, None) => bail!(
+                    "[privacy] k_map needs an estimator (\"poisson\" or \"zero-truncated-poisson\") or a subset file"
+                ),
+                (Some(estimator), None) => Some(KMapEstimate {
+                    estimator,
+                    significance: m.significance.unwrap_or(0.01),
+                    population: population(&m.population, "k_map")?,
+                }),
+                (None, Some(_)) => {
+                    if m.significance.is_some() || m.population.is_some() {
+                        bail!(
+                            "[privacy] k_map with a subset counts the input; significance and population apply to an estimator"
+                        );
+                    }
+                    None
+                }
+            };
+            spec.models.push(PrivacyModel::KMap(KMap { k: m.k, estimate }));
+        }
+        if let Some(d) = &self.privacy.delta_presence {
+            spec.models.push(PrivacyModel::DeltaPresence(DeltaPresence { min: d.min, max: d.max }));
+        }
+        Ok(())
+    }
+
+    /// The research subset file named by `delta_presence` or `k_map`, resolved;
+    /// both must name the same file.
+    pub fn subset_path(&self) -> Result<Option<PathBuf>> {
+        let delta = self.privacy.delta_presence.as_ref().map(|d| self.resolve(&d.subset));
+        let k_map = self.privacy.k_map.as_ref().and_then(|m| m.subset.as_ref()).map(|p| self.resolve(p));
+        match (delta, k_map) {
+            (Some(a), Some(b)) if a != b => bail!(
+                "[privacy] delta_presence and k_map name different subsets ({} and {}); ARX allows one research subset",
+                a.display(),
+                b.display()
+            ),
+            (a, b) => Ok(a.or(b)),
+        }
+    }
+
+    /// Reads the research subset, if any, and finds its rows in `table` (the population).
+    pub fn research_subset(&self, table: &Table) -> Result<Option<Vec<u32>>> {
+        let Some(path) = self.subset_path()? else { return Ok(None) };
+        let delimiter = self.input_delimiter()?.or(Some(table.delimiter()));
+        let subset = anonlab_table::io::read_table(&path, &anonlab_table::io::csv::CsvOptions { delimiter })?;
+        Ok(Some(anonlab_privacy::subset::match_rows(table, &subset)?))
     }
 
     fn hierarchy(&self, name: &str, column: &ColumnConfig, table: &Table, required: bool) -> Result<Option<Hierarchy>> {

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         cli::Command::Anonymize(args) => commands::anonymize::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),
         cli::Command::Risk(args) => commands::risk::run(&args),
+        cli::Command::Report(args) => commands::report::run(&args),
         cli::Command::Generate(args) => commands::generate::run(&args),
         cli::Command::Models => commands::models::run(),
     };

@@ -164,3 +164,61 @@ fn refuses_to_overwrite_the_input() {
     let err = fails(dir.path(), &["--output", "data.csv"], 2);
     assert!(err.contains("refusing to overwrite the input"), "{err}");
 }
+
+#[test]
+fn rejects_risk_thresholds_outside_the_unit_interval() {
+    let dir = tempdir();
+    setup(dir.path(), DATA, "average_risk = 1.5");
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("average_risk") && err.contains("(0, 1]") && err.contains("1.5"), "{err}");
+    setup(dir.path(), DATA, "population_uniqueness = { model = \"pitman\", threshold = 0.0, population = 1000 }");
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("population_uniqueness") && err.contains("(0, 1]"), "{err}");
+}
+
+#[test]
+fn rejects_delta_min_above_max() {
+    let dir = tempdir();
+    setup(dir.path(), DATA, "delta_presence = { subset = \"subset.csv\", min = 0.6, max = 0.5 }");
+    std::fs::write(dir.path().join("subset.csv"), "age,disease\n34,flu\n").unwrap();
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("delta_presence") && err.contains("min (0.6) is larger than max (0.5)"), "{err}");
+}
+
+#[test]
+fn rejects_subset_rows_missing_from_the_input_naming_file_and_row() {
+    let dir = tempdir();
+    setup(dir.path(), DATA, "delta_presence = { subset = \"subset.csv\", min = 0.0, max = 0.5 }");
+    // The second 34,flu has no second match in the input.
+    std::fs::write(dir.path().join("subset.csv"), "age,disease\n36,cold\n34,flu\n34,flu\n").unwrap();
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("subset.csv: data row 3 (34;flu) matches no remaining row of the input"), "{err}");
+}
+
+#[test]
+fn rejects_a_population_smaller_than_the_sample() {
+    let dir = tempdir();
+    setup(dir.path(), DATA, "k_map = { k = 2, estimator = \"poisson\", population = 5 }");
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("k_map") && err.contains("population (5) is smaller than the sample (6 records)"), "{err}");
+}
+
+#[test]
+fn population_models_name_the_missing_setting() {
+    let dir = tempdir();
+    setup(dir.path(), DATA, "population_uniqueness = { model = \"dankar\", threshold = 0.1 }");
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("population_uniqueness needs a population") && err.contains("[risk] population"), "{err}");
+    setup(dir.path(), DATA, "k_map = { k = 2 }");
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("k_map needs an estimator"), "{err}");
+}
+
+#[test]
+fn rejects_two_different_research_subsets() {
+    let dir = tempdir();
+    let privacy = "delta_presence = { subset = \"a.csv\", max = 0.5 }\nk_map = { k = 2, subset = \"b.csv\" }";
+    setup(dir.path(), DATA, privacy);
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("different subsets") && err.contains("a.csv") && err.contains("b.csv"), "{err}");
+}

@@ -108,6 +108,28 @@ fn pycanon_confirms_adult_releases() {
             },
         ),
         (
+            // Iterative local recoding: classes of different transformations side by side.
+            "iterative-k5",
+            vec!["--k", "5", "--suppression-limit", "0.04", "--mode", "iterative"],
+            Check { qis: ADULT_QIS, sensitive: None, k: Some(5), l: None, entropy_l: None, t: None },
+        ),
+        (
+            "iterative-distinct-l3",
+            [
+                &occupation[..],
+                &["--l-diversity", "occupation:distinct:3", "--suppression-limit", "0.04", "--mode", "iterative"],
+            ]
+            .concat(),
+            Check {
+                qis: ADULT_QIS_NO_OCCUPATION,
+                sensitive: Some("occupation"),
+                k: Some(3),
+                l: Some(3),
+                entropy_l: None,
+                t: None,
+            },
+        ),
+        (
             // No suppression, so pycanon's reference distribution (the rows it is given) is ARX's (all rows).
             "t-equal-0.2",
             [&occupation[..], &["--k", "5", "--t-closeness", "occupation:equal:0.2", "--suppression-limit", "0"]]

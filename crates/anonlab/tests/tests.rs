@@ -1,9 +1,11 @@
 //! The CLI test suite: one integration binary (as ripgrep does), one module per concern.
 
 mod arx_oracle;
+mod arx_risk_oracle;
 mod bad_input;
 mod cli;
 mod identifiers;
 mod pycanon_oracle;
+mod report;
 mod risk;
 mod util;

@@ -6,9 +6,26 @@
 //! at the median (values ≤ median left, > median right), categorical ones into
 //! the children of their current hierarchy node — as long as every part still
 //! satisfies the privacy models; a partition that cannot be split on any
-//! attribute becomes an equivalence class. Quality is the normalized certainty
-//! penalty (NCP): per record and attribute, (max − min) / range for numbers and
-//! leaves(node) / |domain| for categories (0 when not generalized), averaged.
+//! attribute becomes an equivalence class.
+//!
+//! Quality is the normalized certainty penalty (NCP, Xu et al.): per record
+//! and attribute, (max − min) / (domain max − domain min) for numbers, and
+//! leaves(u) / |domain| for a category generalized to hierarchy node u (0 when
+//! not generalized); the release's NCP is the average over records and
+//! attributes, 0 to 1.
+//!
+//! Categorical splits are all-or-nothing: every child of the node must be
+//! acceptable. With a wide, shallow hierarchy (a country's 40 values under 7
+//! regions) a small partition almost never splits, so Mondrian's quality
+//! depends on the hierarchies' fan-out; binary hierarchies over a meaningful
+//! order (the `ordered` builder with group sizes 2, 4, 8, ...) split far more
+//! often (see `examples/adult/adult-mondrian.toml`).
+//!
+//! # How it runs
+//! All rows live in one permutation; a partition is a range of it. A split
+//! reorders its range in place (a median by selection on value ranks, children
+//! by sorting packed (child label, row) keys), so nothing is cloned or fully sorted per split,
+//! and a rejected split costs no allocation beyond scratch buffers.
 //!
 //! # Citations
 //! K. LeFevre, D. DeWitt, R. Ramakrishnan, "Mondrian multidimensional
@@ -52,10 +69,47 @@ impl Dimension<'_> {
 /// Where a partition stands on one dimension.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Extent {
-    /// Numbers from `low` to `high`.
-    Range { low: f64, high: f64 },
+    /// Ranks from `low` to `high` (`low > high`: only NULLs).
+    Range { low: u32, high: u32 },
     /// A hierarchy node: label `code` at `level`.
     Node { level: usize, code: u32 },
+}
+
+/// The ranks of a numeric dimension's codes: codes need not follow the
+/// values' order (an untyped column keeps first-appearance order), ranks do.
+#[derive(Debug)]
+struct Ranks {
+    /// Rank of each code; NULL (NaN) codes get `null`, above every value.
+    of_code: Vec<u32>,
+    /// Ranks of values: `0..null`.
+    null: u32,
+    /// The value of each rank.
+    values: Vec<f64>,
+}
+
+impl Ranks {
+    fn numeric(values: &[f64]) -> Self {
+        let mut distinct: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        let null = distinct.len() as u32;
+        let of_code = values
+            .iter()
+            .map(|v| if v.is_nan() { null } else { distinct.partition_point(|d| d.total_cmp(v).is_lt()) as u32 })
+            .collect();
+        Ranks { of_code, null, values: distinct }
+    }
+
+    /// The penalty's numerator between two ranks.
+    fn width(&self, low: u32, high: u32) -> f64 {
+        self.values[high as usize] - self.values[low as usize]
+    }
+
+    /// The full width of the domain (1 when it has a single value).
+    fn span(&self) -> f64 {
+        let w = if self.null == 0 { 0.0 } else { self.width(0, self.null - 1) };
+        if w > 0.0 { w } else { 1.0 }
+    }
 }
 
 /// One equivalence class of the release.
@@ -77,13 +131,30 @@ pub struct MondrianResult {
     pub per_attribute: Vec<f64>,
 }
 
+/// A partition being refined: `order[start..end]` with its extents.
+struct Work {
+    start: usize,
+    end: usize,
+    extents: Vec<Extent>,
+}
+
+/// Reused buffers of the splits.
+#[derive(Default)]
+struct Scratch {
+    ranks: Vec<u32>,
+    keyed: Vec<u64>,
+    bounds: Vec<usize>,
+}
+
 /// Mondrian over a table.
 pub struct Mondrian<'a> {
     table: &'a Table,
     dimensions: Vec<Dimension<'a>>,
     checker: &'a Checker,
     sensitive_columns: &'a [usize],
-    /// Per numeric dimension: the domain's range; per categorical: leaves in the hierarchy.
+    /// Per numeric dimension, its ranks.
+    ranks: Vec<Option<Ranks>>,
+    /// Per dimension: the domain's width (numeric) or leaves in the hierarchy.
     spans: Vec<f64>,
 }
 
@@ -96,43 +167,40 @@ impl<'a> Mondrian<'a> {
         checker: &'a Checker,
         sensitive_columns: &'a [usize],
     ) -> Self {
-        let spans = dimensions
+        let ranks: Vec<Option<Ranks>> = dimensions
             .iter()
             .map(|d| match d {
-                Dimension::Numeric { values, .. } => {
-                    let finite = values.iter().copied().filter(|v| v.is_finite());
-                    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-                    if hi > lo { hi - lo } else { 1.0 }
-                }
-                Dimension::Categorical { hierarchy, .. } => hierarchy.domain_size() as f64,
+                Dimension::Numeric { values, .. } => Some(Ranks::numeric(values)),
+                Dimension::Categorical { .. } => None,
             })
             .collect();
-        Mondrian { table, dimensions, checker, sensitive_columns, spans }
+        let spans = dimensions
+            .iter()
+            .zip(&ranks)
+            .map(|(d, r)| match (d, r) {
+                (_, Some(ranks)) => ranks.span(),
+                (Dimension::Categorical { hierarchy, .. }, None) => hierarchy.domain_size() as f64,
+                _ => unreachable!("numeric dimensions have ranks"),
+            })
+            .collect();
+        Mondrian { table, dimensions, checker, sensitive_columns, ranks, spans }
     }
 
-    fn code(&self, d: usize, row: u32) -> u32 {
-        self.table.column(self.dimensions[d].column()).codes()[row as usize]
+    fn codes(&self, d: usize) -> &'a [u32] {
+        self.table.column(self.dimensions[d].column()).codes()
     }
 
     /// The tightest extent of `rows` on dimension `d`, starting from `current`.
     fn extent(&self, d: usize, rows: &[u32], current: Extent) -> Extent {
+        let codes = self.codes(d);
         match (&self.dimensions[d], current) {
-            (Dimension::Numeric { values, .. }, _) => {
-                let (low, high) = rows.iter().map(|&r| values[self.code(d, r) as usize]).fold(
-                    (f64::INFINITY, f64::NEG_INFINITY),
-                    |(a, b), v| {
-                        if v.is_nan() { (a, b) } else { (a.min(v), b.max(v)) }
-                    },
-                );
-                Extent::Range { low, high }
-            }
             (Dimension::Categorical { hierarchy, .. }, Extent::Node { level, code }) => {
                 // Descend while every row shares one child label.
                 let (mut level, mut code) = (level, code);
                 while level > 0 {
-                    let below = &hierarchy.levels()[level - 1];
-                    let first = below.of_value()[self.code(d, rows[0]) as usize];
-                    if rows.iter().all(|&r| below.of_value()[self.code(d, r) as usize] == first) {
+                    let below = hierarchy.levels()[level - 1].of_value();
+                    let first = below[codes[rows[0] as usize] as usize];
+                    if rows.iter().all(|&r| below[codes[r as usize] as usize] == first) {
                         level -= 1;
                         code = first;
                     } else {
@@ -142,13 +210,23 @@ impl<'a> Mondrian<'a> {
                 Extent::Node { level, code }
             }
             (Dimension::Categorical { .. }, Extent::Range { .. }) => unreachable!("categorical extents are nodes"),
+            _ => {
+                let ranks = self.ranks[d].as_ref().expect("numeric dimensions have ranks");
+                let (low, high) = rows
+                    .iter()
+                    .map(|&r| ranks.of_code[codes[r as usize] as usize])
+                    .fold((u32::MAX, 0), |(a, b), v| if v == ranks.null { (a, b) } else { (a.min(v), b.max(v)) });
+                Extent::Range { low, high }
+            }
         }
     }
 
     /// The NCP of one extent on dimension `d` (0 when not generalized).
     fn penalty(&self, d: usize, extent: Extent) -> f64 {
         match (&self.dimensions[d], extent) {
-            (_, Extent::Range { low, high }) if high > low => (high - low) / self.spans[d],
+            (_, Extent::Range { low, high }) if high > low => {
+                self.ranks[d].as_ref().expect("numeric dimensions have ranks").width(low, high) / self.spans[d]
+            }
             (Dimension::Categorical { hierarchy, .. }, Extent::Node { level, code }) if level > 0 => {
                 hierarchy.levels()[level].leaves()[code as usize] as f64 / self.spans[d]
             }
@@ -165,114 +243,156 @@ impl<'a> Mondrian<'a> {
         self.checker.criteria().iter().all(|criterion| {
             let histogram = criterion.sensitive().map(|j| {
                 let codes = self.table.column(self.sensitive_columns[j]).codes();
-                let mut counts: Vec<(u32, u64)> = Vec::new();
                 let mut sorted: Vec<u32> = rows.iter().map(|&r| codes[r as usize]).collect();
                 sorted.sort_unstable();
+                let mut values: Vec<u32> = Vec::new();
+                let mut counts: Vec<u64> = Vec::new();
                 for c in sorted {
-                    match counts.last_mut() {
-                        Some((last, n)) if *last == c => *n += 1,
-                        _ => counts.push((c, 1)),
+                    match values.last() {
+                        Some(&last) if last == c => *counts.last_mut().expect("counts follow values") += 1,
+                        _ => {
+                            values.push(c);
+                            counts.push(1);
+                        }
                     }
                 }
-                counts
+                (values, counts)
             });
-            let owned = histogram
-                .as_ref()
-                .map(|h| (h.iter().map(|p| p.0).collect::<Vec<_>>(), h.iter().map(|p| p.1).collect::<Vec<_>>()));
-            criterion.passes(n, owned.as_ref().map(|(codes, counts)| Histogram { codes, counts }))
+            criterion.passes(n, histogram.as_ref().map(|(codes, counts)| Histogram { codes, counts }))
         })
     }
 
-    /// Splits `partition` on dimension `d`, if every part is acceptable.
-    fn split(&self, d: usize, partition: &Partition) -> Option<Vec<Vec<u32>>> {
-        match (&self.dimensions[d], partition.extents[d]) {
-            (Dimension::Numeric { values, .. }, _) => {
-                let mut rows = partition.rows.clone();
-                let key = |r: u32| values[self.code(d, r) as usize];
-                rows.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
-                let median = key(rows[(rows.len() - 1) / 2]);
-                let cut = rows.partition_point(|&r| key(r).total_cmp(&median).is_le());
-                if cut == 0 || cut == rows.len() {
-                    return None;
-                }
-                let right = rows.split_off(cut);
-                (self.acceptable(&rows) && self.acceptable(&right)).then(|| vec![rows, right])
-            }
+    /// Splits `rows` (one partition's range, reordered in place) on dimension
+    /// `d` at `extent`; on success `scratch.bounds` holds the parts' ends.
+    fn split(&self, d: usize, extent: Extent, rows: &mut [u32], scratch: &mut Scratch) -> bool {
+        let codes = self.codes(d);
+        scratch.bounds.clear();
+        match (&self.dimensions[d], extent) {
             (Dimension::Categorical { hierarchy, .. }, Extent::Node { level, .. }) => {
                 if level == 0 {
-                    return None;
+                    return false;
                 }
-                let below = &hierarchy.levels()[level - 1];
-                let mut groups: Vec<(u32, Vec<u32>)> = Vec::new();
-                for &r in &partition.rows {
-                    let child = below.of_value()[self.code(d, r) as usize];
-                    match groups.iter_mut().find(|g| g.0 == child) {
-                        Some(g) => g.1.push(r),
-                        None => groups.push((child, vec![r])),
+                let below = hierarchy.levels()[level - 1].of_value();
+                scratch.keyed.clear();
+                scratch
+                    .keyed
+                    .extend(rows.iter().map(|&r| u64::from(below[codes[r as usize] as usize]) << 32 | u64::from(r)));
+                scratch.keyed.sort_unstable();
+                for (i, (slot, &key)) in rows.iter_mut().zip(&scratch.keyed).enumerate() {
+                    *slot = key as u32;
+                    if i > 0 && key >> 32 != scratch.keyed[i - 1] >> 32 {
+                        scratch.bounds.push(i);
                     }
                 }
-                if groups.len() < 2 || !groups.iter().all(|g| self.acceptable(&g.1)) {
-                    return None;
+                scratch.bounds.push(rows.len());
+                if scratch.bounds.len() < 2 {
+                    return false;
                 }
-                Some(groups.into_iter().map(|g| g.1).collect())
+                let mut start = 0;
+                scratch.bounds.iter().all(|&end| {
+                    let ok = self.acceptable(&rows[start..end]);
+                    start = end;
+                    ok
+                })
             }
-            _ => None,
+            (_, Extent::Node { .. }) | (Dimension::Categorical { .. }, Extent::Range { .. }) => {
+                unreachable!("categorical extents are nodes, others ranges")
+            }
+            (_, Extent::Range { low, high }) => {
+                if low > high {
+                    return false; // only NULLs
+                }
+                let of_code = &self.ranks[d].as_ref().expect("numeric dimensions have ranks").of_code;
+                let rank = |r: u32| of_code[codes[r as usize] as usize];
+                scratch.ranks.clear();
+                scratch.ranks.extend(rows.iter().map(|&r| rank(r)));
+                let middle = (rows.len() - 1) / 2;
+                let median = *scratch.ranks.select_nth_unstable(middle).1;
+                let mut cut = 0;
+                for i in 0..rows.len() {
+                    if rank(rows[i]) <= median {
+                        rows.swap(i, cut);
+                        cut += 1;
+                    }
+                }
+                if cut == 0 || cut == rows.len() {
+                    return false;
+                }
+                scratch.bounds.extend([cut, rows.len()]);
+                self.acceptable(&rows[..cut]) && self.acceptable(&rows[cut..])
+            }
         }
     }
 
     /// Runs Mondrian; `None` when even all records together fail the models.
     pub fn run(&self) -> Option<MondrianResult> {
-        let all: Vec<u32> = (0..self.table.rows() as u32).collect();
-        if !self.acceptable(&all) {
+        let mut order: Vec<u32> = (0..self.table.rows() as u32).collect();
+        if !self.acceptable(&order) {
             return None;
         }
         let roots: Vec<Extent> = self
             .dimensions
             .iter()
-            .map(|d| match d {
-                Dimension::Numeric { .. } => Extent::Range { low: f64::NEG_INFINITY, high: f64::INFINITY },
-                Dimension::Categorical { hierarchy, .. } => Extent::Node { level: hierarchy.max_level(), code: 0 },
+            .zip(&self.ranks)
+            .map(|(d, r)| match (d, r) {
+                (_, Some(ranks)) => Extent::Range { low: 0, high: ranks.null.saturating_sub(1) },
+                (Dimension::Categorical { hierarchy, .. }, None) => {
+                    Extent::Node { level: hierarchy.max_level(), code: 0 }
+                }
+                _ => unreachable!("numeric dimensions have ranks"),
             })
             .collect();
-        let mut first = Partition { rows: all, extents: roots };
-        first.extents = (0..self.dimensions.len()).map(|d| self.extent(d, &first.rows, first.extents[d])).collect();
-        let mut work = vec![first];
+        let extents = (0..self.dimensions.len()).map(|d| self.extent(d, &order, roots[d])).collect();
+        let mut work = vec![Work { start: 0, end: order.len(), extents }];
         let mut done = Vec::new();
-        while let Some(partition) = work.pop() {
-            let mut order: Vec<usize> = (0..self.dimensions.len()).collect();
-            order.sort_by(|&a, &b| {
-                self.penalty(b, partition.extents[b]).total_cmp(&self.penalty(a, partition.extents[a])).then(a.cmp(&b))
+        let mut scratch = Scratch::default();
+        let mut dims: Vec<usize> = Vec::with_capacity(self.dimensions.len());
+        while let Some(w) = work.pop() {
+            dims.clear();
+            dims.extend(0..self.dimensions.len());
+            dims.sort_by(|&a, &b| {
+                self.penalty(b, w.extents[b]).total_cmp(&self.penalty(a, w.extents[a])).then(a.cmp(&b))
             });
-            match order.iter().find_map(|&d| self.split(d, &partition).map(|parts| (d, parts))) {
-                Some((_, parts)) => {
-                    for rows in parts {
-                        let extents =
-                            (0..self.dimensions.len()).map(|d| self.extent(d, &rows, partition.extents[d])).collect();
-                        work.push(Partition { rows, extents });
-                    }
+            let rows = &mut order[w.start..w.end];
+            if dims.iter().any(|&d| self.split(d, w.extents[d], rows, &mut scratch)) {
+                let mut start = 0;
+                for &end in &scratch.bounds {
+                    let part = &rows[start..end];
+                    let extents = (0..self.dimensions.len()).map(|d| self.extent(d, part, w.extents[d])).collect();
+                    work.push(Work { start: w.start + start, end: w.start + end, extents });
+                    start = end;
                 }
-                None => done.push(partition),
+            } else {
+                done.push(w);
             }
         }
+        let partitions: Vec<Partition> =
+            done.into_iter().map(|w| Partition { rows: order[w.start..w.end].to_vec(), extents: w.extents }).collect();
         let records = self.table.rows() as f64;
         let per_attribute: Vec<f64> = (0..self.dimensions.len())
-            .map(|d| done.iter().map(|p| self.penalty(d, p.extents[d]) * p.rows.len() as f64).sum::<f64>() / records)
+            .map(|d| {
+                partitions.iter().map(|p| self.penalty(d, p.extents[d]) * p.rows.len() as f64).sum::<f64>() / records
+            })
             .collect();
         let ncp = per_attribute.iter().sum::<f64>() / self.dimensions.len() as f64;
-        Some(MondrianResult { partitions: done, ncp, per_attribute })
+        Some(MondrianResult { partitions, ncp, per_attribute })
     }
 
-    /// The label partition `p` shows on dimension `d`: `lo-hi` (or the value) for
-    /// numbers, the hierarchy label for categories.
+    /// The label partition `p` shows on dimension `d`: `lo-hi` (or the value)
+    /// for numbers (empty when the class holds only NULLs), the hierarchy
+    /// label for categories.
     pub fn label(&self, p: &Partition, d: usize) -> String {
         match (&self.dimensions[d], p.extents[d]) {
-            (_, Extent::Range { low, high }) if low == high => format!("{low}"),
-            (_, Extent::Range { low, high }) if low.is_finite() => format!("{low}-{high}"),
-            (_, Extent::Range { .. }) => String::new(),
             (Dimension::Categorical { hierarchy, .. }, Extent::Node { level, code }) => {
                 hierarchy.levels()[level].labels()[code as usize].clone()
             }
-            _ => unreachable!("numeric extents are ranges"),
+            (_, Extent::Range { low, high }) if low > high => String::new(),
+            (Dimension::Numeric { .. }, Extent::Range { low, high }) => {
+                let values = &self.ranks[d].as_ref().expect("numeric dimensions have ranks").values;
+                let (low, high) = (values[low as usize], values[high as usize]);
+                if low == high { format!("{low}") } else { format!("{low}-{high}") }
+            }
+            _ => unreachable!("numeric extents are ranges, categorical ones nodes"),
         }
     }
 }

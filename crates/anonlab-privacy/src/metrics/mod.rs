@@ -94,6 +94,10 @@ pub struct Loss {
     pub per_attribute: Vec<f64>,
 }
 
+/// ARX's default generalization/suppression factor: a suppressed record costs
+/// as much as a fully generalized one.
+pub const DEFAULT_GS_FACTOR: f64 = 0.5;
+
 /// Floors to 10 decimals, as ARX rounds per-attribute Loss and entropy values.
 pub(crate) fn floor_10(v: f64) -> f64 {
     (v * 1e10).floor() / 1e10
@@ -118,10 +122,23 @@ pub enum QualityMetric {
 
 impl QualityMetric {
     /// Prepares `kind` for quasi-identifiers with the given hierarchies and
-    /// level-0 value frequencies over `rows` records.
+    /// level-0 value frequencies over `rows` records, with ARX's default
+    /// generalization/suppression factor.
     pub fn prepare(kind: MetricKind, hierarchies: &[&Generalization], frequencies: &[Vec<u64>], rows: u64) -> Self {
+        Self::prepare_with_gs_factor(kind, hierarchies, frequencies, rows, DEFAULT_GS_FACTOR)
+    }
+
+    /// As [`QualityMetric::prepare`], with the generalization/suppression
+    /// factor in [0, 1] that weighs suppression against generalization (Loss only).
+    pub fn prepare_with_gs_factor(
+        kind: MetricKind,
+        hierarchies: &[&Generalization],
+        frequencies: &[Vec<u64>],
+        rows: u64,
+        gs_factor: f64,
+    ) -> Self {
         match kind {
-            MetricKind::Loss => QualityMetric::Loss(loss::Loss::new(hierarchies, frequencies, rows)),
+            MetricKind::Loss => QualityMetric::Loss(loss::Loss::new(hierarchies, frequencies, rows, gs_factor)),
             MetricKind::Entropy | MetricKind::EntropyNonmonotonic => {
                 QualityMetric::Entropy(entropy::Entropy::new(hierarchies, frequencies, kind == MetricKind::Entropy))
             }
@@ -131,6 +148,14 @@ impl QualityMetric {
             MetricKind::Aecs => QualityMetric::Aecs(aecs::Aecs),
             MetricKind::Height => QualityMetric::Height(height::Height),
             MetricKind::Precision => QualityMetric::Precision(precision::Precision::new(hierarchies)),
+        }
+    }
+
+    /// The generalization/suppression factor (Loss; the default for the others).
+    pub fn gs_factor(&self) -> f64 {
+        match self {
+            QualityMetric::Loss(m) => m.gs_factor(),
+            _ => DEFAULT_GS_FACTOR,
         }
     }
 
@@ -200,6 +225,22 @@ impl QualityMetric {
             QualityMetric::Entropy(e) => e.monotonic(),
             QualityMetric::Height(_) => true,
             _ => false,
+        }
+    }
+
+    /// True when ARX orders equally small classes by their own loss when a
+    /// sample-based model picks classes to suppress (`HashGroupifyDistribution`:
+    /// every metric here but Loss is on its list of metrics ordered by size alone).
+    pub fn orders_classes(&self) -> bool {
+        matches!(self, QualityMetric::Loss(_))
+    }
+
+    /// The loss of one class of `count` records whose label on quasi-identifier
+    /// d is `label(d)`, at `levels` (for ordering classes; see [`QualityMetric::orders_classes`]).
+    pub fn class_value(&self, levels: &[u8], label: impl Fn(usize) -> u32, count: u64) -> Option<f64> {
+        match self {
+            QualityMetric::Loss(m) => Some(m.class_value(levels, label, count)),
+            _ => None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! `docs/arx-risk-semantics.md` for the formulas and ARX's oracle values.
 
 mod attributes;
+mod counting;
 pub mod population;
 mod sample;
 
@@ -18,18 +19,17 @@ mod oracle_test;
 use std::collections::BTreeMap;
 
 use anonlab_table::Table;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 pub use attributes::{AttributeRisk, attribute_risks};
-pub use population::{PopulationModel, PopulationUniqueness, Region};
+pub use population::{Estimator, PopulationModel, PopulationUniqueness, Region};
 pub use sample::{RiskBand, SampleRisks, risk_distribution};
 
 use crate::error::{Error, Result};
-use crate::key::{KeyLayout, PackedKey};
+use crate::key::KeyLayout;
 
 /// How many classes have each size: the input to every risk model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClassSizes {
     /// Class size → number of classes of that size, ascending by size.
     pub histogram: BTreeMap<u64, u64>,
@@ -61,39 +61,25 @@ impl ClassSizes {
         if qis.is_empty() {
             return Err(Error::spec("risk analysis needs at least one quasi-identifier"));
         }
-        let layout = KeyLayout::new(&qis.iter().map(|&c| table.column(c).distinct()).collect::<Vec<_>>());
-        // The code of "*" per column, if the column has one: rows with it everywhere are suppressed.
-        let star: Vec<Option<u32>> =
+        let distinct: Vec<usize> = qis.iter().map(|&c| table.column(c).distinct()).collect();
+        let bits = KeyLayout::new(&distinct).bits();
+        if bits > 128 {
+            return Err(Error::spec(format!(
+                "the quasi-identifiers have too many distinct values to group ({bits} bits needed, at most 128)"
+            )));
+        }
+        let codes: Vec<&[u32]> = qis.iter().map(|&c| table.column(c).codes()).collect();
+        // The code of "*" per column, if every column has one: rows with it everywhere are suppressed.
+        let star: Option<Vec<u32>> =
             qis.iter().map(|&c| table.column(c).dictionary().iter().position(|v| v == "*").map(|p| p as u32)).collect();
-        let suppressed = |r: usize| star.iter().zip(qis).all(|(s, &c)| *s == Some(table.column(c).codes()[r]));
-        let sizes: Vec<u64> = match layout.bits() {
-            0..=64 => group::<u64>(table, qis, &layout, suppressed),
-            65..=128 => group::<u128>(table, qis, &layout, suppressed),
-            bits => {
-                return Err(Error::spec(format!(
-                    "the quasi-identifiers have too many distinct values to group ({bits} bits needed, at most 128)"
-                )));
+        let sizes = match &star {
+            Some(star) => {
+                counting::class_sizes(&codes, &distinct, Some(&|r| star.iter().zip(&codes).all(|(&s, c)| c[r] == s)))
             }
+            None => counting::class_sizes(&codes, &distinct, None),
         };
         Ok(Self::from_sizes(sizes))
     }
-}
-
-fn group<K: PackedKey>(
-    table: &Table,
-    qis: &[usize],
-    layout: &KeyLayout,
-    suppressed: impl Fn(usize) -> bool,
-) -> Vec<u64> {
-    let codes: Vec<&[u32]> = qis.iter().map(|&c| table.column(c).codes()).collect();
-    let mut counts: FxHashMap<K, u64> = FxHashMap::default();
-    for r in 0..table.rows() {
-        if suppressed(r) {
-            continue;
-        }
-        *counts.entry(layout.pack(codes.iter().map(|c| c[r]))).or_insert(0) += 1;
-    }
-    counts.into_values().collect()
 }
 
 /// The whole analysis, as `anonlab risk` reports it.
@@ -134,7 +120,10 @@ impl RiskReport {
         population: &PopulationModel,
         combination_size: usize,
     ) -> Result<Self> {
-        let sizes = ClassSizes::of_table(table, qis)?;
+        // The classes and the attribute analysis group the rows independently.
+        let (sizes, attributes) =
+            rayon::join(|| ClassSizes::of_table(table, qis), || attribute_risks(table, qis, combination_size));
+        let (sizes, attributes) = (sizes?, attributes?);
         let sample = SampleRisks::of(&sizes, 0.2);
         let population_uniqueness = population.uniqueness(&sizes)?;
         Ok(RiskReport {
@@ -148,7 +137,7 @@ impl RiskReport {
             population_uniqueness,
             distribution: risk_distribution(&sizes),
             class_sizes: sizes.histogram.clone(),
-            attributes: attribute_risks(table, qis, combination_size)?,
+            attributes,
             sample,
         })
     }

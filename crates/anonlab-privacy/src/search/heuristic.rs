@@ -1,7 +1,8 @@
 //! Heuristic search for lattices too large to search optimally: best-first by
 //! the metric's bound from the bottom, within a step or time budget, keeping
-//! the best anonymous transformation found. The top node is checked first, so
-//! a solution exists whenever any does (the privacy models are monotonic at the top).
+//! the best anonymous transformation found. The top node is checked first: for
+//! most models a solution exists only if the top is one. Where that does not
+//! hold (δ-presence, population uniqueness), a failing top does not end the search.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -42,14 +43,18 @@ pub(super) fn search<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found
     let top = lattice.top();
     let top_levels = lattice.levels(top);
     let checked = ctx.check(top);
-    if !checked.anonymous {
-        return Err(Error::no_solution(format!(
-            "even the most general transformation does not satisfy {} within {} suppressed records",
+    let no_solution = || {
+        Error::no_solution(format!(
+            "no transformation found that satisfies {} within {} suppressed records",
             plan.models.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" + "),
             plan.checker.max_outliers()
-        )));
+        ))
+    };
+    if !checked.anonymous && plan.checker.top_is_decisive() {
+        return Err(no_solution());
     }
-    let mut best: (NodeId, Loss, u32) = (top, metric.value(&top_levels, &checked.summary), lattice.level_sum(top));
+    let mut best: Option<(NodeId, Loss, u32)> =
+        checked.anonymous.then(|| (top, metric.value(&top_levels, &checked.summary), lattice.level_sum(top)));
 
     let key = |n: NodeId| -> (Reverse<Ordered>, Reverse<u32>, Reverse<NodeId>) {
         let levels = lattice.levels(n);
@@ -65,7 +70,9 @@ pub(super) fn search<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found
             exhausted = false;
             break;
         }
-        if bound > best.1.value || (bound == best.1.value && level >= best.2) {
+        if let Some(best) = &best
+            && (bound > best.1.value || (bound == best.1.value && level >= best.2))
+        {
             continue;
         }
         let levels = lattice.levels(node);
@@ -74,8 +81,8 @@ pub(super) fn search<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found
         let anonymous = checked.anonymous;
         if anonymous {
             let value = metric.value(&levels, &checked.summary);
-            if improves(value.value, level, Some((best.1.value, best.2))) {
-                best = (node, value, level);
+            if improves(value.value, level, best.as_ref().map(|b| (b.1.value, b.2))) {
+                best = Some((node, value, level));
             }
             if metric_monotonic {
                 continue;
@@ -87,5 +94,6 @@ pub(super) fn search<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found
             }
         });
     }
+    let best = best.ok_or_else(no_solution)?;
     Ok(Found { node: best.0, levels: lattice.levels(best.0), loss: best.1, checked: ctx.checked, optimal: exhausted })
 }

@@ -39,6 +39,9 @@ pub enum SearchMode {
     Mondrian,
     /// MDAV microaggregation of numeric quasi-identifiers (k-anonymity only).
     Microaggregation,
+    /// ARX-style iterative local recoding: the lattice search, then again on the
+    /// records it suppressed, until none is left that can be placed.
+    Iterative,
 }
 
 /// Search settings.
@@ -53,6 +56,9 @@ pub struct SearchOptions {
     pub step_limit: Option<u64>,
     /// Heuristic: the longest time to search, in milliseconds.
     pub time_limit_ms: Option<u64>,
+    /// Iterative local recoding: each step must place at least 1/iterations of
+    /// all records (ARX's "number of iterations"), so at most this many steps run.
+    pub iterations: u32,
 }
 
 impl Default for SearchOptions {
@@ -62,6 +68,7 @@ impl Default for SearchOptions {
             heuristic_threshold: 1_000_000,
             step_limit: None,
             time_limit_ms: Some(30_000),
+            iterations: 100,
         }
     }
 }
@@ -108,14 +115,16 @@ impl<'p, 't, K: PackedKey> Context<'p, 't, K> {
     pub fn check(&mut self, node: NodeId) -> Checked {
         let table = self.cache.table(self.plan, node);
         self.checked += 1;
-        self.plan.checker.check(&table, &self.plan.layout, &mut self.flags)
+        let levels = self.plan.checker.needs_levels().then(|| self.plan.lattice.levels(node));
+        self.plan.checker.check_at(&table, &self.plan.layout, levels.as_deref(), &mut self.flags)
     }
 
     /// The node's class table and its suppressed-class flags.
     pub fn classes(&mut self, node: NodeId) -> (std::sync::Arc<ClassTable<K>>, Vec<bool>, Checked) {
         let table = self.cache.table(self.plan, node);
         let mut flags = Vec::new();
-        let checked = self.plan.checker.check(&table, &self.plan.layout, &mut flags);
+        let levels = self.plan.checker.needs_levels().then(|| self.plan.lattice.levels(node));
+        let checked = self.plan.checker.check_at(&table, &self.plan.layout, levels.as_deref(), &mut flags);
         (table, flags, checked)
     }
 
@@ -129,7 +138,7 @@ pub(crate) fn run<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found> {
     match ctx.plan.strategy {
         Strategy::Optimal => optimal::search(ctx),
         Strategy::Heuristic => heuristic::search(ctx),
-        Strategy::Mondrian | Strategy::Microaggregation => {
+        Strategy::Mondrian | Strategy::Microaggregation | Strategy::Iterative => {
             Err(crate::Error::internal("local recoding does not search the lattice"))
         }
     }

@@ -83,10 +83,16 @@ pub(super) fn search<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found
     let mut state = State { status: vec![0; size], values: Default::default(), bounds, resolved: 0 };
     let privacy_monotonic = plan.checker.is_monotonic();
     let (yes, no) = if privacy_monotonic { (ANON, NOT_ANON) } else { (K_ANON, NOT_K_ANON) };
-    if privacy_monotonic || plan.checker.min_class_size() > 1 {
+    // Lazily: with a monotonic predicate and a metric bound, evaluation resolves
+    // anonymity itself, only for nodes whose bound can still beat the best.
+    // It pays where almost every node is anonymous and the optimum lies low
+    // (the steps of iterative local recoding: 3.3 → 1.7 s on adult); the border
+    // phase pays everywhere else (adult k=5, 0 %: 208 checks instead of 11,867).
+    let lazy = plan.check_lazily && privacy_monotonic && state.bounds.is_some();
+    if !lazy && (privacy_monotonic || plan.checker.min_class_size() > 1) {
         border(ctx, &mut state, yes, no);
     }
-    evaluate(ctx, &mut state, privacy_monotonic)
+    evaluate(ctx, &mut state, privacy_monotonic, lazy)
 }
 
 /// Checks one node, records what it proves, and returns whether the phase's predicate holds.
@@ -174,7 +180,12 @@ fn border<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, yes: u8
     }
 }
 
-fn evaluate<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, privacy_monotonic: bool) -> Result<Found> {
+fn evaluate<K: PackedKey>(
+    ctx: &mut Context<'_, '_, K>,
+    state: &mut State,
+    privacy_monotonic: bool,
+    lazy: bool,
+) -> Result<Found> {
     let plan = ctx.plan;
     let lattice = &plan.lattice;
     let metric = &plan.metric;
@@ -182,7 +193,7 @@ fn evaluate<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, priva
     let mut candidates: Vec<NodeId> = (0..lattice.size())
         .filter(|&n| {
             let s = state.status[n as usize];
-            if privacy_monotonic { s & ANON != 0 } else { s & (NOT_K_ANON | NOT_ANON) == 0 }
+            if privacy_monotonic && !lazy { s & ANON != 0 } else { s & (NOT_K_ANON | NOT_ANON) == 0 }
         })
         .collect();
     let bound = |n: NodeId| state.bounds.as_ref().map_or(0.0, |b| b[n as usize]);
@@ -215,9 +226,14 @@ fn evaluate<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, priva
         }
         lattice.levels_into(node, &mut levels);
         let s = state.status[node as usize];
+        if s & NOT_ANON != 0 {
+            // Predicted from a specialization's check (lazy evaluation).
+            continue;
+        }
         let value = if let Some(v) = state.values.get(&node) {
             v.clone()
         } else if privacy_monotonic
+            && s & ANON != 0
             && (metric.is_independent() || s & ZERO_OUTLIERS != 0)
             && let Some(v) = metric.value_without_outliers(&levels)
         {
@@ -228,9 +244,20 @@ fn evaluate<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, priva
         } else {
             let checked = ctx.check(node);
             state.status[node as usize] |= CHECKED;
+            if privacy_monotonic {
+                // What the check proves for the node's generalizations or specializations.
+                if !checked.anonymous {
+                    tag_down(lattice, &mut state.status, node, NOT_ANON);
+                } else if checked.summary.outliers == 0 {
+                    tag_up(lattice, &mut state.status, node, ZERO_OUTLIERS);
+                }
+            }
             if !checked.anonymous {
                 state.status[node as usize] |= NOT_ANON;
                 continue;
+            }
+            if privacy_monotonic {
+                tag_up(lattice, &mut state.status, node, ANON);
             }
             state.status[node as usize] |= ANON;
             metric.value(&levels, &checked.summary)
@@ -250,7 +277,7 @@ fn evaluate<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, priva
             plan.models.iter().map(|m| m.describe()).collect::<Vec<_>>().join(" + "),
             plan.checker.max_outliers(),
             plan.suppression_limit,
-            plan.table.row_count()
+            plan.research_subset_rows().unwrap_or(plan.table.row_count())
         ))
     })?;
     Ok(Found { node, levels: lattice.levels(node), loss, checked: ctx.checked, optimal: true })

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use super::blocks;
 use crate::column::ColumnBuilder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::io::AtomicFile;
@@ -71,6 +72,14 @@ pub fn detect_delimiter(sample: &[u8]) -> u8 {
 /// Input is streamed: each record is encoded as it is read. Empty fields are
 /// NULL. Errors name the file, the 1-based line and the column.
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table> {
+    read_csv_columns(path, options, None)
+}
+
+/// Like [`read_csv`], but encodes only the columns named in `columns` (in file
+/// order), so a tool that needs a few columns of a wide table neither spends
+/// time nor memory on the others. When a name is not in the header, every
+/// column is read, so that the caller's lookup fails listing the real columns.
+pub fn read_csv_columns(path: &Path, options: &CsvOptions, columns: Option<&[String]>) -> Result<Table> {
     let file = File::open(path).map_err(|e| Error::io(path, "open the input file", &e))?;
     let mut input = BufReader::with_capacity(1 << 16, file);
     let mut head = Vec::with_capacity(SAMPLE_BYTES);
@@ -83,46 +92,166 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table> {
         return Err(Error::schema("the file is empty: expected a header row and data rows").in_file(path));
     }
     let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(&head[skip..]));
-    let stream = std::io::Cursor::new(head).chain(input);
-    read_records(path, stream, skip, delimiter)
+    head.drain(..skip);
+    let blocks = Blocks { stream: std::io::Cursor::new(head).chain(input), carry: Vec::new(), size: BLOCK_BYTES };
+    read_records(path, blocks, delimiter, columns)
 }
 
-fn read_records(path: &Path, stream: impl Read, skip: usize, delimiter: u8) -> Result<Table> {
-    let mut stream = stream;
-    std::io::copy(&mut (&mut stream).take(skip as u64), &mut std::io::sink())
-        .map_err(|e| Error::io(path, "read the input file", &e))?;
+/// Bytes per block handed to the parallel encoder: large enough that the
+/// per-block fan-out is negligible, small enough to keep memory flat.
+const BLOCK_BYTES: usize = 8 << 20;
+
+/// The input cut into blocks of whole lines.
+struct Blocks<R> {
+    stream: R,
+    /// Bytes read past the last line end of the previous block.
+    carry: Vec<u8>,
+    /// Bytes per block.
+    size: usize,
+}
+
+impl<R: Read> Blocks<R> {
+    /// The next block of whole lines (the last one may lack its line end); empty at the end.
+    fn next(&mut self, path: &Path) -> Result<Vec<u8>> {
+        let mut block = std::mem::take(&mut self.carry);
+        let mut size = self.size;
+        loop {
+            let wanted = size.saturating_sub(block.len()) as u64;
+            block.reserve(wanted as usize);
+            let read = (&mut self.stream)
+                .take(wanted)
+                .read_to_end(&mut block)
+                .map_err(|e| Error::io(path, "read the input file", &e))?;
+            if (read as u64) < wanted {
+                return Ok(block); // the end of the input
+            }
+            if let Some(end) = block.iter().rposition(|&b| b == b'\n') {
+                self.carry = block.split_off(end + 1);
+                return Ok(block);
+            }
+            size += self.size; // a line longer than a block
+        }
+    }
+
+    /// `block` followed by everything not yet returned.
+    fn rest(self, block: Vec<u8>) -> impl Read {
+        std::io::Cursor::new(block).chain(std::io::Cursor::new(self.carry)).chain(self.stream)
+    }
+}
+
+/// Header names, validated: UTF-8, trimmed, none empty.
+fn header_names(path: &Path, fields: &[&[u8]]) -> Result<Vec<String>> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let name = std::str::from_utf8(name).map_err(|_| {
+                Error::format(format!("header field {} is not valid UTF-8", i + 1)).in_file(path).at_line(1)
+            })?;
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(Error::schema(format!("header field {} is empty: every column needs a name", i + 1))
+                    .in_file(path)
+                    .at_line(1));
+            }
+            Ok(name.to_string())
+        })
+        .collect()
+}
+
+/// Which header fields to encode.
+fn kept(names: &[String], columns: Option<&[String]>) -> Vec<bool> {
+    match columns {
+        Some(wanted) if wanted.iter().all(|w| names.contains(w)) => names.iter().map(|n| wanted.contains(n)).collect(),
+        _ => vec![true; names.len()],
+    }
+}
+
+fn read_records(
+    path: &Path,
+    mut blocks: Blocks<impl Read>,
+    delimiter: u8,
+    columns: Option<&[String]>,
+) -> Result<Table> {
+    let mut block = blocks.next(path)?;
+    let header_end = block.iter().position(|&b| b == b'\n');
+    let simple_header = header_end.is_some_and(|end| blocks::is_simple(&block[..end]));
+    let threshold = blocks.size.min(blocks::PARALLEL_BYTES);
+    let big = |len: usize| len >= threshold;
+    let Some(header_end) = header_end.filter(|_| simple_header && big(block.len())) else {
+        // A small input, or a quoted (or lone) header: the `csv` crate reads everything.
+        return read_sequential(path, blocks.rest(block), delimiter, None, columns, 0);
+    };
+    let line = &block[..header_end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let names = header_names(path, &line.split(|&b| b == delimiter).collect::<Vec<_>>())?;
+    let keep = kept(&names, columns);
+    let mut builders: Vec<ColumnBuilder> =
+        names.iter().zip(&keep).filter(|(_, k)| **k).map(|(n, _)| ColumnBuilder::new(n.as_str())).collect();
+    block.drain(..=header_end);
+    let mut next_line = 2u64;
+    // The block path skips blank lines; with one column a blank line is a NULL, which the csv crate handles.
+    while !block.is_empty() {
+        match std::str::from_utf8(&block) {
+            Ok(text) if names.len() > 1 && blocks::is_simple(&block) => {
+                next_line += blocks::encode(text, next_line, delimiter, &keep, &mut builders, big(block.len()))
+                    .map_err(|e| e.in_file(path))?;
+            }
+            _ => {
+                let state = Some((builders, keep));
+                return read_sequential(path, blocks.rest(block), delimiter, state, columns, next_line - 1);
+            }
+        }
+        block = blocks.next(path)?;
+    }
+    let columns = builders.into_iter().map(ColumnBuilder::finish).collect();
+    Table::try_new(columns, Some(path.to_path_buf()), delimiter)
+}
+
+/// Reads with the `csv` crate: from the header when `state` is `None`, else
+/// continuing `state`'s builders with records whose first line is input line `offset + 1`.
+fn read_sequential(
+    path: &Path,
+    stream: impl Read,
+    delimiter: u8,
+    state: Option<(Vec<ColumnBuilder>, Vec<bool>)>,
+    columns: Option<&[String]>,
+    offset: u64,
+) -> Result<Table> {
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(false)
+        .has_headers(state.is_none())
+        .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(stream);
-    let header = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
-    let mut builders = Vec::with_capacity(header.len());
-    for (i, name) in header.iter().enumerate() {
-        let name = std::str::from_utf8(name).map_err(|_| {
-            Error::format(format!("header field {} is not valid UTF-8", i + 1)).in_file(path).at_line(1)
-        })?;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::schema(format!("header field {} is empty: every column needs a name", i + 1))
-                .in_file(path)
-                .at_line(1));
+    let (mut builders, keep) = match state {
+        Some(state) => state,
+        None => {
+            let header = reader.byte_headers().map_err(|e| csv_error(path, e, 0))?.clone();
+            let names = header_names(path, &header.iter().collect::<Vec<_>>())?;
+            let keep = kept(&names, columns);
+            let builders = names.iter().zip(&keep).filter(|(_, k)| **k).map(|(n, _)| ColumnBuilder::new(n.as_str()));
+            (builders.collect(), keep)
         }
-        builders.push(ColumnBuilder::new(name));
-    }
+    };
+    let width = keep.len();
     let mut record = ::csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(csv_error(path, e, offset)),
         }
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record[0].is_empty() && builders.len() > 1 {
+        let line = record.position().map_or(0, |p| p.line()) + offset;
+        if record.len() == 1 && record[0].is_empty() && width > 1 {
             continue; // a blank line
         }
-        for (field, builder) in record.iter().zip(builders.iter_mut()) {
+        if record.len() != width {
+            let message = format!("row has {} fields but the header has {width} (ragged row)", record.len());
+            return Err(Error::new(ErrorKind::Format, message).in_file(path).at_line(line));
+        }
+        let fields = record.iter().zip(&keep).filter(|(_, k)| **k).map(|(f, _)| f);
+        for (field, builder) in fields.zip(builders.iter_mut()) {
             let value = std::str::from_utf8(field).map_err(|_| {
                 Error::format("field is not valid UTF-8").in_file(path).at_line(line).in_column(builder.name())
             })?;
@@ -133,8 +262,8 @@ fn read_records(path: &Path, stream: impl Read, skip: usize, delimiter: u8) -> R
     Table::try_new(columns, Some(path.to_path_buf()), delimiter)
 }
 
-fn csv_error(path: &Path, err: ::csv::Error) -> Error {
-    let line = err.position().map(|p| p.line());
+fn csv_error(path: &Path, err: ::csv::Error, offset: u64) -> Error {
+    let line = err.position().map(|p| p.line() + offset);
     let message = match err.kind() {
         ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("row has {len} fields but the header has {expected_len} (ragged row)")
@@ -223,6 +352,49 @@ mod tests {
     #[test]
     fn duplicate_header_is_an_error() {
         assert!(read_str(b"a,a\n1,2\n", &CsvOptions::default()).is_err());
+    }
+
+    /// Every column of `a` and `b` has the same values, codes and first lines.
+    fn assert_same(a: &Table, b: &Table) {
+        assert_eq!(a.row_count(), b.row_count());
+        for (x, y) in a.columns().iter().zip(b.columns()) {
+            assert_eq!((x.name(), x.dictionary(), x.codes()), (y.name(), y.dictionary(), y.codes()));
+            assert!((0..x.distinct() as u32).all(|c| x.first_line(c) == y.first_line(c)), "{}", x.name());
+        }
+    }
+
+    /// The parallel block path, with small blocks and a quoted field late in
+    /// the file (the rest then goes through the `csv` crate), gives the table
+    /// the `csv` crate alone gives.
+    #[test]
+    fn block_path_equals_sequential_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stays.csv");
+        crate::generate::write_csv(&path, 3_000, 5, b',').unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("\"P9\",\"4\",f,10115,2020-01-01,2020-01-02,1,I10,1.00,13.0,90,\"2,5\"\r\n\n");
+        std::fs::write(&path, &text).unwrap();
+        let sequential = read_sequential(&path, text.as_bytes(), b',', None, None, 0).unwrap();
+        for size in [1 << 10, 1 << 14, 1 << 20] {
+            let blocks = Blocks { stream: text.as_bytes(), carry: Vec::new(), size };
+            assert_same(&read_records(&path, blocks, b',', None).unwrap(), &sequential);
+        }
+        assert_same(&read_csv(&path, &CsvOptions::default()).unwrap(), &sequential);
+        assert_eq!(sequential.column(11).value(3_000), "2,5");
+    }
+
+    #[test]
+    fn reads_only_the_named_columns_unless_one_is_unknown() {
+        let content = b"a,b,c\n1,2,3\n4,5,6\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, content).unwrap();
+        let wanted = ["c".to_string(), "a".to_string()];
+        let t = read_csv_columns(&path, &CsvOptions::default(), Some(&wanted)).unwrap();
+        assert_eq!(t.names().collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(t.column(1).value(1), "6");
+        let unknown = ["a".to_string(), "x".to_string()];
+        assert_eq!(read_csv_columns(&path, &CsvOptions::default(), Some(&unknown)).unwrap().columns().len(), 3);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod atomic;
 pub use atomic::write_bytes;
+mod blocks;
 pub mod csv;
 #[cfg(feature = "parquet")]
 pub mod parquet;
@@ -45,6 +46,15 @@ pub fn read_table(path: &Path, options: &csv::CsvOptions) -> Result<Table> {
         Format::Parquet => {
             Err(crate::Error::format("this build of anonlab has no Parquet support (feature 'parquet')").in_file(path))
         }
+    }
+}
+
+/// Like [`read_table`], but a CSV input encodes only the columns named in
+/// `columns` (see [`csv::read_csv_columns`]); Parquet inputs are read whole.
+pub fn read_table_columns(path: &Path, options: &csv::CsvOptions, columns: &[String]) -> Result<Table> {
+    match Format::from_path(path) {
+        Format::Csv => csv::read_csv_columns(path, options, Some(columns)),
+        Format::Parquet => read_table(path, options),
     }
 }
 

@@ -87,6 +87,13 @@ fn merge_flags(args: &AnonymizeArgs) -> Result<Config> {
         config.quality.metric =
             Some(variant(m, "metric").map_err(|_| anyhow!("unknown metric '{m}'; see `anonlab models`"))?);
     }
+    if let Some(mode) = &args.mode {
+        config.search.mode = variant(mode, "mode").map_err(|_| {
+            anyhow!(
+                "unknown search mode '{mode}'; use auto, optimal, heuristic, mondrian, microaggregation or iterative"
+            )
+        })?;
+    }
     Ok(config)
 }
 
@@ -166,8 +173,11 @@ pub fn run(args: &AnonymizeArgs) -> Result<()> {
 
     let mut table = read_table(&input, &CsvOptions { delimiter: config.input_delimiter()? })?;
     config.apply_types(&mut table)?;
+    // The subset lists records as the input has them, so match before dates are shifted.
+    let research_subset = config.research_subset(&table)?;
     config.shift_dates(&mut table)?;
-    let spec = config.to_spec(&table)?;
+    let mut spec = config.to_spec(&table)?;
+    spec.research_subset = research_subset;
     let plan = spec.plan(&table)?;
     if args.explain {
         eprint!("{}", plan.explain());
@@ -213,7 +223,7 @@ pub fn run(args: &AnonymizeArgs) -> Result<()> {
 }
 
 /// The process's peak resident memory so far (Linux: VmHWM), for the report.
-fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -222,12 +232,15 @@ fn peak_rss_bytes() -> Option<u64> {
 
 fn summary(r: &Report, output: Option<&Path>, report: Option<&Path>, total: Duration) -> String {
     let mut s = format!(
-        "anonymized {} rows with {}: {} ({}), {} = {}\n\
+        "anonymized {} with {}: {} ({}), {} = {}\n\
          {} equivalence classes (smallest {}), {} rows suppressed (limit {}); \
          checked {} of {} transformations in {:.0} ms ({:.0} ms in all)",
-        r.rows,
+        match r.research_subset_rows {
+            Some(n) => format!("the {n} research-subset rows of a {}-row population", r.rows),
+            None => format!("{} rows", r.rows),
+        },
         r.models.join(" + "),
-        if matches!(r.strategy, Strategy::Mondrian | Strategy::Microaggregation) {
+        if matches!(r.strategy, Strategy::Mondrian | Strategy::Microaggregation | Strategy::Iterative) {
             "local recoding".to_string()
         } else {
             format!("transformation {:?}", r.transformation)
@@ -256,6 +269,15 @@ fn summary(r: &Report, output: Option<&Path>, report: Option<&Path>, total: Dura
         Strategy::Microaggregation => {
             s.push_str("\nnote: MDAV microaggregation: each group's quasi-identifiers replaced by the group mean")
         }
+        Strategy::Iterative => s.push_str(&format!(
+            "\nnote: iterative local recoding in {} steps: {}",
+            r.recoding_steps.len(),
+            r.recoding_steps
+                .iter()
+                .map(|step| format!("{:?} placed {}", step.transformation, step.records))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
         _ if !r.optimal => {
             s.push_str("\nnote: heuristic search; the result is the best found within the budget, not proven optimal")
         }

@@ -4,4 +4,5 @@ pub mod anonymize;
 pub mod generate;
 pub mod inspect;
 pub mod models;
+pub mod report;
 pub mod risk;

@@ -105,6 +105,63 @@ pub struct PopulationUniqueness {
     pub dankar_model: Chosen,
 }
 
+/// The estimate a population-uniqueness threshold is held to
+/// (ARX's `PopulationUniquenessModel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Estimator {
+    /// Pitman's model.
+    Pitman,
+    /// Zayatz's model.
+    Zayatz,
+    /// The shifted negative binomial.
+    Snb,
+    /// Dankar et al.'s decision rule.
+    Dankar,
+}
+
+impl Estimator {
+    /// The config name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Estimator::Pitman => "pitman",
+            Estimator::Zayatz => "zayatz",
+            Estimator::Snb => "snb",
+            Estimator::Dankar => "dankar",
+        }
+    }
+}
+
+/// Population uniques U / N as ARX's `PopulationUniqueness` criterion computes them
+/// for a release's retained classes: the chosen model's estimate, 0 where its
+/// solver fails; Dankar's rule *without* the Zayatz fallback, so a failed Pitman
+/// fit at sampling fractions ≤ 0.1 leaves ARX's −1 sentinel (a negative figure,
+/// which fails the threshold).
+pub(crate) fn criterion_fraction(estimator: Estimator, sizes: &ClassSizes, population: u64) -> f64 {
+    let big_n = population as f64;
+    if sizes.of_size(1) == 0 {
+        return 0.0;
+    }
+    let valid = |u: f64| !u.is_nan() && u != 0.0;
+    let or_zero = |u: f64| if valid(u) { u } else { 0.0 };
+    let u = match estimator {
+        Estimator::Pitman => or_zero(pitman::unique(sizes, big_n)),
+        Estimator::Zayatz => or_zero(zayatz::unique(sizes, big_n)),
+        Estimator::Snb => or_zero(snb::unique(sizes, big_n)),
+        Estimator::Dankar if sizes.records as f64 / big_n <= 0.1 => {
+            let pitman = pitman::unique(sizes, big_n);
+            if valid(pitman) { pitman } else { -1.0 }
+        }
+        Estimator::Dankar => {
+            let (snb, zayatz) = (snb::unique(sizes, big_n), zayatz::unique(sizes, big_n));
+            // ARX: `zayatz < snb` picks Zayatz, so an incomparable (NaN) Zayatz keeps SNB.
+            let zayatz_smaller = zayatz.partial_cmp(&snb) == Some(std::cmp::Ordering::Less);
+            or_zero(if valid(snb) && !zayatz_smaller { snb } else { zayatz })
+        }
+    };
+    u / big_n
+}
+
 /// The population a sample was drawn from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PopulationModel {
