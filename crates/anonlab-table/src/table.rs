@@ -13,6 +13,8 @@ pub struct Table {
     rows: usize,
     source: Option<PathBuf>,
     delimiter: u8,
+    /// Columns of the input that were deliberately not read.
+    unread: Vec<String>,
 }
 
 impl Table {
@@ -35,7 +37,7 @@ impl Table {
                 });
             }
         }
-        Ok(Table { columns, rows, source, delimiter })
+        Ok(Table { columns, rows, source, delimiter, unread: Vec::new() })
     }
 
     /// Number of rows (64-bit on every platform anonlab supports).
@@ -88,7 +90,20 @@ impl Table {
             rows: rows.len(),
             source: self.source.clone(),
             delimiter: self.delimiter,
+            unread: self.unread.clone(),
         }
+    }
+
+    /// Records that the input's columns `names` exist but were deliberately not read.
+    pub fn with_unread(mut self, names: Vec<String>) -> Self {
+        self.unread = names;
+        self
+    }
+
+    /// True when the input has a column `name` that was deliberately not read
+    /// (see [`crate::io::csv::Columns::Except`]).
+    pub fn is_unread(&self, name: &str) -> bool {
+        self.unread.iter().any(|n| n == name)
     }
 
     /// Column names in input order.

@@ -222,3 +222,34 @@ fn rejects_two_different_research_subsets() {
     let err = fails(dir.path(), &[], 2);
     assert!(err.contains("different subsets") && err.contains("a.csv") && err.contains("b.csv"), "{err}");
 }
+
+/// Removed direct identifiers are not even read (a malformed cell there is no
+/// error, and the release has no such column), but a misspelt one is still an
+/// unknown column: it must never be released by mistake.
+#[test]
+fn removed_identifiers_are_not_read_but_must_exist() {
+    let dir = tempdir();
+    let mut data = b"patient,age,disease\n".to_vec();
+    for (i, row) in DATA.lines().skip(1).enumerate() {
+        data.extend_from_slice(format!("P{i},{row}\n").as_bytes());
+    }
+    data.extend_from_slice(b"\xff\xfe,44,flu\n"); // not UTF-8, in the identifier only
+    std::fs::write(dir.path().join("data.csv"), &data).unwrap();
+    setup(dir.path(), "", "k = 2");
+    std::fs::write(dir.path().join("data.csv"), &data).unwrap();
+    let config = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    let with_id = config.replace("[privacy]", "[columns.patient]\nrole = \"identifying\"\n\n[privacy]");
+    std::fs::write(dir.path().join("config.toml"), &with_id).unwrap();
+    crate::util::anonlab_ok(dir.path(), &["anonymize", "--config", "config.toml", "-q"]);
+    let (header, rows) = crate::util::read_csv(&dir.path().join("out/release.csv"), b',');
+    assert_eq!(header, ["age", "disease"]);
+    assert_eq!(rows.len(), 7);
+
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    // Misspelt, the identifier is read like any other column (so the bad cell must go first).
+    std::fs::write(dir.path().join("data.csv"), &data[..data.len() - b"\xff\xfe,44,flu\n".len()]).unwrap();
+    std::fs::write(dir.path().join("config.toml"), with_id.replace("[columns.patient]", "[columns.patinet]")).unwrap();
+    let err = fails(dir.path(), &[], 2);
+    assert!(err.contains("unknown column 'patinet'") && err.contains("'patient'"), "{err}");
+}

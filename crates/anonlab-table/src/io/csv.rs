@@ -72,14 +72,26 @@ pub fn detect_delimiter(sample: &[u8]) -> u8 {
 /// Input is streamed: each record is encoded as it is read. Empty fields are
 /// NULL. Errors name the file, the 1-based line and the column.
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Table> {
-    read_csv_columns(path, options, None)
+    read_csv_columns(path, options, Columns::All)
 }
 
-/// Like [`read_csv`], but encodes only the columns named in `columns` (in file
-/// order), so a tool that needs a few columns of a wide table neither spends
-/// time nor memory on the others. When a name is not in the header, every
-/// column is read, so that the caller's lookup fails listing the real columns.
-pub fn read_csv_columns(path: &Path, options: &CsvOptions, columns: Option<&[String]>) -> Result<Table> {
+/// Which columns of a CSV input to encode.
+#[derive(Debug, Clone, Copy)]
+pub enum Columns<'a> {
+    /// Every column.
+    All,
+    /// Only these (every column when one of them is not in the header, so
+    /// that the caller's lookup fails listing the real columns).
+    Only(&'a [String]),
+    /// Every column but these: direct identifiers that the release drops
+    /// never need to be held in memory (names not in the header are ignored).
+    Except(&'a [String]),
+}
+
+/// Like [`read_csv`], but encodes only the selected `columns` (in file order),
+/// so a tool that needs a few columns of a wide table neither spends time nor
+/// memory on the others.
+pub fn read_csv_columns(path: &Path, options: &CsvOptions, columns: Columns<'_>) -> Result<Table> {
     let file = File::open(path).map_err(|e| Error::io(path, "open the input file", &e))?;
     let mut input = BufReader::with_capacity(1 << 16, file);
     let mut head = Vec::with_capacity(SAMPLE_BYTES);
@@ -160,19 +172,22 @@ fn header_names(path: &Path, fields: &[&[u8]]) -> Result<Vec<String>> {
 }
 
 /// Which header fields to encode.
-fn kept(names: &[String], columns: Option<&[String]>) -> Vec<bool> {
+fn kept(names: &[String], columns: Columns<'_>) -> Vec<bool> {
     match columns {
-        Some(wanted) if wanted.iter().all(|w| names.contains(w)) => names.iter().map(|n| wanted.contains(n)).collect(),
-        _ => vec![true; names.len()],
+        Columns::Only(wanted) if wanted.iter().all(|w| names.contains(w)) => {
+            names.iter().map(|n| wanted.contains(n)).collect()
+        }
+        Columns::Except(dropped) => names.iter().map(|n| !dropped.contains(n)).collect(),
+        Columns::All | Columns::Only(_) => vec![true; names.len()],
     }
 }
 
-fn read_records(
-    path: &Path,
-    mut blocks: Blocks<impl Read>,
-    delimiter: u8,
-    columns: Option<&[String]>,
-) -> Result<Table> {
+/// The header names `keep` leaves out.
+fn unread(names: &[String], keep: &[bool]) -> Vec<String> {
+    names.iter().zip(keep).filter(|(_, k)| !**k).map(|(n, _)| n.clone()).collect()
+}
+
+fn read_records(path: &Path, mut blocks: Blocks<impl Read>, delimiter: u8, columns: Columns<'_>) -> Result<Table> {
     let mut block = blocks.next(path)?;
     let header_end = block.iter().position(|&b| b == b'\n');
     let simple_header = header_end.is_some_and(|end| blocks::is_simple(&block[..end]));
@@ -186,6 +201,7 @@ fn read_records(
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let names = header_names(path, &line.split(|&b| b == delimiter).collect::<Vec<_>>())?;
     let keep = kept(&names, columns);
+    let unread = unread(&names, &keep);
     let mut builders: Vec<ColumnBuilder> =
         names.iter().zip(&keep).filter(|(_, k)| **k).map(|(n, _)| ColumnBuilder::new(n.as_str())).collect();
     block.drain(..=header_end);
@@ -199,13 +215,14 @@ fn read_records(
             }
             _ => {
                 let state = Some((builders, keep));
-                return read_sequential(path, blocks.rest(block), delimiter, state, columns, next_line - 1);
+                return read_sequential(path, blocks.rest(block), delimiter, state, columns, next_line - 1)
+                    .map(|table| table.with_unread(unread));
             }
         }
         block = blocks.next(path)?;
     }
     let columns = builders.into_iter().map(ColumnBuilder::finish).collect();
-    Table::try_new(columns, Some(path.to_path_buf()), delimiter)
+    Ok(Table::try_new(columns, Some(path.to_path_buf()), delimiter)?.with_unread(unread))
 }
 
 /// Reads with the `csv` crate: from the header when `state` is `None`, else
@@ -215,7 +232,7 @@ fn read_sequential(
     stream: impl Read,
     delimiter: u8,
     state: Option<(Vec<ColumnBuilder>, Vec<bool>)>,
-    columns: Option<&[String]>,
+    columns: Columns<'_>,
     offset: u64,
 ) -> Result<Table> {
     let mut reader = ::csv::ReaderBuilder::new()
@@ -224,14 +241,16 @@ fn read_sequential(
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(stream);
-    let (mut builders, keep) = match state {
-        Some(state) => state,
+    let (mut builders, keep, unread) = match state {
+        // The caller read the header and knows what it left out.
+        Some((builders, keep)) => (builders, keep, Vec::new()),
         None => {
             let header = reader.byte_headers().map_err(|e| csv_error(path, e, 0))?.clone();
             let names = header_names(path, &header.iter().collect::<Vec<_>>())?;
             let keep = kept(&names, columns);
             let builders = names.iter().zip(&keep).filter(|(_, k)| **k).map(|(n, _)| ColumnBuilder::new(n.as_str()));
-            (builders.collect(), keep)
+            let unread = unread(&names, &keep);
+            (builders.collect(), keep, unread)
         }
     };
     let width = keep.len();
@@ -259,7 +278,7 @@ fn read_sequential(
         }
     }
     let columns = builders.into_iter().map(ColumnBuilder::finish).collect();
-    Table::try_new(columns, Some(path.to_path_buf()), delimiter)
+    Ok(Table::try_new(columns, Some(path.to_path_buf()), delimiter)?.with_unread(unread))
 }
 
 fn csv_error(path: &Path, err: ::csv::Error, offset: u64) -> Error {
@@ -374,10 +393,10 @@ mod tests {
         let mut text = std::fs::read_to_string(&path).unwrap();
         text.push_str("\"P9\",\"4\",f,10115,2020-01-01,2020-01-02,1,I10,1.00,13.0,90,\"2,5\"\r\n\n");
         std::fs::write(&path, &text).unwrap();
-        let sequential = read_sequential(&path, text.as_bytes(), b',', None, None, 0).unwrap();
+        let sequential = read_sequential(&path, text.as_bytes(), b',', None, Columns::All, 0).unwrap();
         for size in [1 << 10, 1 << 14, 1 << 20] {
             let blocks = Blocks { stream: text.as_bytes(), carry: Vec::new(), size };
-            assert_same(&read_records(&path, blocks, b',', None).unwrap(), &sequential);
+            assert_same(&read_records(&path, blocks, b',', Columns::All).unwrap(), &sequential);
         }
         assert_same(&read_csv(&path, &CsvOptions::default()).unwrap(), &sequential);
         assert_eq!(sequential.column(11).value(3_000), "2,5");
@@ -390,11 +409,16 @@ mod tests {
         let path = dir.path().join("t.csv");
         std::fs::write(&path, content).unwrap();
         let wanted = ["c".to_string(), "a".to_string()];
-        let t = read_csv_columns(&path, &CsvOptions::default(), Some(&wanted)).unwrap();
+        let t = read_csv_columns(&path, &CsvOptions::default(), Columns::Only(&wanted)).unwrap();
         assert_eq!(t.names().collect::<Vec<_>>(), ["a", "c"]);
         assert_eq!(t.column(1).value(1), "6");
         let unknown = ["a".to_string(), "x".to_string()];
-        assert_eq!(read_csv_columns(&path, &CsvOptions::default(), Some(&unknown)).unwrap().columns().len(), 3);
+        assert_eq!(
+            read_csv_columns(&path, &CsvOptions::default(), Columns::Only(&unknown)).unwrap().columns().len(),
+            3
+        );
+        let except = read_csv_columns(&path, &CsvOptions::default(), Columns::Except(&wanted)).unwrap();
+        assert_eq!(except.names().collect::<Vec<_>>(), vec!["b"]);
     }
 
     #[test]

@@ -49,11 +49,11 @@ pub fn read_table(path: &Path, options: &csv::CsvOptions) -> Result<Table> {
     }
 }
 
-/// Like [`read_table`], but a CSV input encodes only the columns named in
-/// `columns` (see [`csv::read_csv_columns`]); Parquet inputs are read whole.
-pub fn read_table_columns(path: &Path, options: &csv::CsvOptions, columns: &[String]) -> Result<Table> {
+/// Like [`read_table`], but a CSV input encodes only the selected `columns`
+/// (see [`csv::read_csv_columns`]); Parquet inputs are read whole.
+pub fn read_table_columns(path: &Path, options: &csv::CsvOptions, columns: csv::Columns<'_>) -> Result<Table> {
     match Format::from_path(path) {
-        Format::Csv => csv::read_csv_columns(path, options, Some(columns)),
+        Format::Csv => csv::read_csv_columns(path, options, columns),
         Format::Parquet => read_table(path, options),
     }
 }

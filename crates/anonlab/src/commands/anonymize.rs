@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anonlab_privacy::search::Progress;
 use anonlab_privacy::{Report, Strategy};
 use anonlab_table::AttributeRole;
-use anonlab_table::io::csv::{CsvOptions, parse_delimiter};
-use anonlab_table::io::{AtomicFile, read_table, write_table};
+use anonlab_table::io::csv::{Columns, CsvOptions, parse_delimiter};
+use anonlab_table::io::{AtomicFile, read_table_columns, write_table};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -171,7 +171,9 @@ pub fn run(args: &AnonymizeArgs) -> Result<()> {
         check_output_dir(path)?;
     }
 
-    let mut table = read_table(&input, &CsvOptions { delimiter: config.input_delimiter()? })?;
+    let unread = config.unread_identifiers()?;
+    let options = CsvOptions { delimiter: config.input_delimiter()? };
+    let mut table = read_table_columns(&input, &options, Columns::Except(&unread))?;
     config.apply_types(&mut table)?;
     // The subset lists records as the input has them, so match before dates are shifted.
     let research_subset = config.research_subset(&table)?;

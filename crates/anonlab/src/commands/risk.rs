@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anonlab_privacy::risk::{PopulationModel, Region, RiskReport};
 use anonlab_table::AttributeRole;
-use anonlab_table::io::csv::{CsvOptions, parse_delimiter};
+use anonlab_table::io::csv::{Columns, CsvOptions, parse_delimiter};
 use anonlab_table::io::read_table_columns;
 use anyhow::{Result, bail};
 
@@ -38,7 +38,7 @@ pub fn run(args: &RiskArgs) -> Result<()> {
     let mut wanted = names.clone();
     wanted.extend(config.iter().flat_map(|c| c.columns.keys().cloned()));
     let started = Instant::now();
-    let mut table = read_table_columns(&path, &CsvOptions { delimiter }, &wanted)?;
+    let mut table = read_table_columns(&path, &CsvOptions { delimiter }, Columns::Only(&wanted))?;
     if let Some(c) = &config {
         c.apply_types(&mut table)?;
     }
