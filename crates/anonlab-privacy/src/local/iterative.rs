@@ -109,7 +109,8 @@ impl<'t> Plan<'t> {
         }
     }
 
-    /// Runs iterative local recoding (see the module docs).
+    /// Runs iterative local recoding (see the module docs); progress counts the
+    /// records placed so far, out of all records.
     pub(crate) fn run_iterative(&self, progress: &(dyn Fn(Progress) + Sync)) -> Result<Anonymization<'t>> {
         let started = Instant::now();
         let table = self.table;
@@ -131,7 +132,7 @@ impl<'t> Plan<'t> {
             let limit = 1.0 - (per_step / pending.len() as f64).clamp(0.0, 1.0);
             let plan = self.restricted(source, limit);
             // A subset smaller than k, or one no transformation can place, ends the process.
-            let outcome = match plan.run_lattice(progress) {
+            let outcome = match plan.run_lattice(&|_| {}) {
                 Ok(outcome) => outcome,
                 Err(e) if matches!(e.kind(), crate::ErrorKind::NoSolution) => break,
                 Err(e) => return Err(e),
@@ -156,6 +157,7 @@ impl<'t> Plan<'t> {
                 transformations_checked: outcome.found.checked,
             });
             pending = still;
+            progress(Progress { done: (n - pending.len()) as u64, total: n as u64 });
         }
         if steps.is_empty() {
             return Err(Error::no_solution(format!(

@@ -76,9 +76,10 @@ impl Default for SearchOptions {
 /// Progress of a running search, for progress bars.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
-    /// Transformations resolved so far (checked or predicted).
+    /// Transformations resolved so far (checked or predicted); records placed
+    /// so far in iterative local recoding.
     pub done: u64,
-    /// Transformations in the lattice.
+    /// Transformations in the lattice; all records in iterative local recoding.
     pub total: u64,
 }
 
