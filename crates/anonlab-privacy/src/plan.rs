@@ -272,30 +272,24 @@ impl AnonymizationSpec {
                 }
             }
         }
-        if strategy == Strategy::Iterative {
-            if self.search.iterations == 0 {
-                return Err(Error::spec("[search] iterations must be at least 1 for iterative local recoding"));
-            }
-            // Classes of different steps that show the same labels merge in the
-            // release; only per-class models are known to survive that (and are
-            // re-checked on the merged classes).
-            if let Some(other) = self.models.iter().find(|m| {
-                !matches!(m, PrivacyModel::KAnonymity(_) | PrivacyModel::LDiversity(_) | PrivacyModel::TCloseness(_))
-            }) {
-                return Err(Error::spec(format!(
-                    "iterative local recoding supports k-anonymity, l-diversity and t-closeness; {} needs a global \
-                     transformation (use mode \"auto\")",
-                    other.describe()
-                )));
-            }
+        if strategy == Strategy::Iterative && self.search.iterations == 0 {
+            return Err(Error::spec("[search] iterations must be at least 1 for iterative local recoding"));
         }
-        if strategy == Strategy::Mondrian
+        // Local recodings form classes row set by row set (iterative recoding also
+        // merges classes of different steps that read the same); only per-class
+        // models are known to hold there, and they are checked on those classes.
+        let local = match strategy {
+            Strategy::Mondrian => Some("Mondrian"),
+            Strategy::Iterative => Some("iterative local recoding"),
+            _ => None,
+        };
+        if let Some(local) = local
             && let Some(other) = self.models.iter().find(|m| {
                 !matches!(m, PrivacyModel::KAnonymity(_) | PrivacyModel::LDiversity(_) | PrivacyModel::TCloseness(_))
             })
         {
             return Err(Error::spec(format!(
-                "Mondrian supports k-anonymity, l-diversity and t-closeness; {} needs a global transformation \
+                "{local} supports k-anonymity, l-diversity and t-closeness; {} needs a global transformation \
                  (use mode \"auto\")",
                 other.describe()
             )));

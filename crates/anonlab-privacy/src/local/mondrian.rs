@@ -36,7 +36,6 @@ use anonlab_table::Table;
 use anonlab_table::hierarchy::Generalization;
 
 use crate::check::Checker;
-use crate::classes::Histogram;
 
 /// How one quasi-identifier is partitioned.
 #[derive(Debug, Clone)]
@@ -236,30 +235,7 @@ impl<'a> Mondrian<'a> {
 
     /// True when `rows` as one class satisfies every model.
     fn acceptable(&self, rows: &[u32]) -> bool {
-        let n = rows.len() as u64;
-        if n < self.checker.min_class_size() {
-            return false;
-        }
-        self.checker.criteria().iter().all(|criterion| {
-            let histogram = criterion.sensitive().map(|j| {
-                let codes = self.table.column(self.sensitive_columns[j]).codes();
-                let mut sorted: Vec<u32> = rows.iter().map(|&r| codes[r as usize]).collect();
-                sorted.sort_unstable();
-                let mut values: Vec<u32> = Vec::new();
-                let mut counts: Vec<u64> = Vec::new();
-                for c in sorted {
-                    match values.last() {
-                        Some(&last) if last == c => *counts.last_mut().expect("counts follow values") += 1,
-                        _ => {
-                            values.push(c);
-                            counts.push(1);
-                        }
-                    }
-                }
-                (values, counts)
-            });
-            criterion.passes(n, histogram.as_ref().map(|(codes, counts)| Histogram { codes, counts }))
-        })
+        super::class_acceptable(self.checker, self.table, self.sensitive_columns, rows)
     }
 
     /// Splits `rows` (one partition's range, reordered in place) on dimension

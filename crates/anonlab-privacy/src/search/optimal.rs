@@ -92,7 +92,7 @@ pub(super) fn search<K: PackedKey>(ctx: &mut Context<'_, '_, K>) -> Result<Found
     if !lazy && (privacy_monotonic || plan.checker.min_class_size() > 1) {
         border(ctx, &mut state, yes, no);
     }
-    evaluate(ctx, &mut state, privacy_monotonic, lazy)
+    evaluate(ctx, &mut state, yes, no, lazy)
 }
 
 /// Checks one node, records what it proves, and returns whether the phase's predicate holds.
@@ -180,12 +180,16 @@ fn border<K: PackedKey>(ctx: &mut Context<'_, '_, K>, state: &mut State, yes: u8
     }
 }
 
+/// Evaluates candidates in bound order; `(yes, no)` is the search's predicate,
+/// which checks made here record as the border phase does (see [`check_node`]).
 fn evaluate<K: PackedKey>(
     ctx: &mut Context<'_, '_, K>,
     state: &mut State,
-    privacy_monotonic: bool,
+    yes: u8,
+    no: u8,
     lazy: bool,
 ) -> Result<Found> {
+    let privacy_monotonic = yes == ANON;
     let plan = ctx.plan;
     let lattice = &plan.lattice;
     let metric = &plan.metric;
@@ -196,7 +200,9 @@ fn evaluate<K: PackedKey>(
             if privacy_monotonic && !lazy { s & ANON != 0 } else { s & (NOT_K_ANON | NOT_ANON) == 0 }
         })
         .collect();
-    let bound = |n: NodeId| state.bounds.as_ref().map_or(0.0, |b| b[n as usize]);
+    // Taken out of the state, so checks below can record into it.
+    let bounds = state.bounds.take();
+    let bound = |n: NodeId| bounds.as_ref().map_or(0.0, |b| b[n as usize]);
     candidates.sort_by(|&a, &b| {
         bound(a).total_cmp(&bound(b)).then(lattice.level_sum(a).cmp(&lattice.level_sum(b))).then(a.cmp(&b))
     });
@@ -207,7 +213,7 @@ fn evaluate<K: PackedKey>(
             ctx.report(state.resolved.max(i as u64));
         }
         let level = lattice.level_sum(node);
-        if let (Some((_, loss, best_level)), Some(_)) = (&best, &state.bounds) {
+        if let (Some((_, loss, best_level)), Some(_)) = (&best, &bounds) {
             let b = bound(node);
             if b > loss.value {
                 break;
@@ -242,25 +248,13 @@ fn evaluate<K: PackedKey>(
             // Checked and found not anonymous.
             continue;
         } else {
-            let checked = ctx.check(node);
-            state.status[node as usize] |= CHECKED;
-            if privacy_monotonic {
-                // What the check proves for the node's generalizations or specializations.
-                if !checked.anonymous {
-                    tag_down(lattice, &mut state.status, node, NOT_ANON);
-                } else if checked.summary.outliers == 0 {
-                    tag_up(lattice, &mut state.status, node, ZERO_OUTLIERS);
-                }
+            // The check also tags what it proves for the node's generalizations
+            // or specializations (lazy evaluation relies on it).
+            check_node(ctx, state, node, yes, no);
+            match state.values.get(&node) {
+                Some(v) => v.clone(),
+                None => continue, // not anonymous
             }
-            if !checked.anonymous {
-                state.status[node as usize] |= NOT_ANON;
-                continue;
-            }
-            if privacy_monotonic {
-                tag_up(lattice, &mut state.status, node, ANON);
-            }
-            state.status[node as usize] |= ANON;
-            metric.value(&levels, &checked.summary)
         };
         if metric_monotonic {
             state.status[node as usize] |= DOMINATED;
