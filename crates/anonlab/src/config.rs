@@ -16,7 +16,8 @@ use anonlab_privacy::risk::{Estimator, PopulationModel, Region};
 use anonlab_privacy::search::SearchOptions;
 use anonlab_privacy::{AnonymizationSpec, QuasiIdentifierSpec, SensitiveSpec};
 use anonlab_table::hierarchy::{Builder, Hierarchy};
-use anonlab_table::io::csv::parse_delimiter;
+use anonlab_table::io::csv::{Columns, CsvOptions, parse_delimiter};
+use anonlab_table::io::read_table_columns;
 use anonlab_table::{AttributeRole, DataType, Table};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
@@ -96,6 +97,16 @@ impl Population {
                 )
             },
         )
+    }
+
+    /// The population model of a risk analysis: the `--population` flag's, else
+    /// the config's `[risk] population`, else the USA (ARX's default).
+    pub fn choose(flag: Option<&str>, configured: Option<&Population>) -> Result<PopulationModel> {
+        Ok(match (flag, configured) {
+            (Some(text), _) => Population::parse(text)?.model(),
+            (None, Some(p)) => p.model(),
+            (None, None) => PopulationModel::region(Region::Usa),
+        })
     }
 
     /// The model for the risk analysis.
@@ -348,6 +359,27 @@ impl Config {
             table.column_mut(index).set_data_type(data_type)?;
         }
         Ok(())
+    }
+
+    /// Reads the input table, typed; direct identifiers the release drops are
+    /// left unread (see [`Config::unread_identifiers`]).
+    pub fn read_input(&self) -> Result<Table> {
+        let unread = self.unread_identifiers()?;
+        let options = CsvOptions { delimiter: self.input_delimiter()? };
+        let mut table = read_table_columns(&self.input_path()?, &options, Columns::Except(&unread))?;
+        self.apply_types(&mut table)?;
+        Ok(table)
+    }
+
+    /// The anonymization spec for `table` as [`Config::read_input`] gives it:
+    /// the research subset is matched first, since it lists records as the
+    /// input has them, then the dates are shifted.
+    pub fn prepare(&self, table: &mut Table) -> Result<AnonymizationSpec> {
+        let research_subset = self.research_subset(table)?;
+        self.shift_dates(table)?;
+        let mut spec = self.to_spec(table)?;
+        spec.research_subset = research_subset;
+        Ok(spec)
     }
 
     /// Builds the privacy layer's spec, loading or building every hierarchy.

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anonlab_privacy::search::Progress;
 use anonlab_privacy::{Report, Strategy};
 use anonlab_table::AttributeRole;
-use anonlab_table::io::csv::{Columns, CsvOptions, parse_delimiter};
-use anonlab_table::io::{AtomicFile, read_table_columns, write_table};
+use anonlab_table::io::csv::parse_delimiter;
+use anonlab_table::io::{AtomicFile, write_table};
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -134,7 +134,12 @@ fn parse_t_closeness(text: &str) -> Result<TCloseness> {
     })
 }
 
-fn check_output_dir(path: &Path) -> Result<()> {
+/// Fails before any work when `path` would overwrite `input` or lies in a
+/// directory that does not exist.
+pub(crate) fn check_output(path: &Path, input: &Path) -> Result<()> {
+    if path.canonicalize().ok().is_some_and(|p| input.canonicalize().ok() == Some(p)) {
+        bail!("{}: refusing to overwrite the input table", path.display());
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !dir.is_dir() {
         bail!("{}: the output directory '{}' does not exist", path.display(), dir.display());
@@ -165,21 +170,11 @@ pub fn run(args: &AnonymizeArgs) -> Result<()> {
         bail!("nowhere to write the result: set [output] path (or --output), a report, or --json");
     }
     for path in output.iter().chain(&report_path) {
-        if path.canonicalize().ok().is_some_and(|p| input.canonicalize().ok() == Some(p)) {
-            bail!("{}: refusing to overwrite the input table", path.display());
-        }
-        check_output_dir(path)?;
+        check_output(path, &input)?;
     }
 
-    let unread = config.unread_identifiers()?;
-    let options = CsvOptions { delimiter: config.input_delimiter()? };
-    let mut table = read_table_columns(&input, &options, Columns::Except(&unread))?;
-    config.apply_types(&mut table)?;
-    // The subset lists records as the input has them, so match before dates are shifted.
-    let research_subset = config.research_subset(&table)?;
-    config.shift_dates(&mut table)?;
-    let mut spec = config.to_spec(&table)?;
-    spec.research_subset = research_subset;
+    let mut table = config.read_input()?;
+    let spec = config.prepare(&mut table)?;
     let plan = spec.plan(&table)?;
     if args.explain {
         eprint!("{}", plan.explain());

@@ -8,12 +8,11 @@
 use std::path::Path;
 
 use anonlab_privacy::identifiers::IdentifierAction;
-use anonlab_privacy::risk::{PopulationModel, Region, RiskReport};
+use anonlab_privacy::risk::RiskReport;
 use anonlab_privacy::{Release, Report};
 use anonlab_report::{IdentifyingSetting, QuasiIdentifierSetting, ReportPage, Settings};
 use anonlab_table::column::ColumnBuilder;
-use anonlab_table::io::csv::CsvOptions;
-use anonlab_table::io::{read_table, write_bytes};
+use anonlab_table::io::write_bytes;
 use anonlab_table::{AttributeRole, Table};
 use anyhow::{Context, Result, bail};
 
@@ -24,23 +23,11 @@ use crate::config::{ColumnConfig, Config, Population};
 pub fn run(args: &ReportArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
     let input = config.input_path()?;
-    if args.output.canonicalize().ok().is_some_and(|p| input.canonicalize().ok() == Some(p)) {
-        bail!("{}: refusing to overwrite the input table", args.output.display());
-    }
-    // Fail before the search, not after it.
-    let dir = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        bail!("{}: the output directory '{}' does not exist", args.output.display(), dir.display());
-    }
+    super::anonymize::check_output(&args.output, &input)?;
     let prior = args.report.as_deref().map(read_prior).transpose()?;
 
-    let mut table = read_table(&input, &CsvOptions { delimiter: config.input_delimiter()? })?;
-    config.apply_types(&mut table)?;
-    let population = match (&args.population, &config.risk.population) {
-        (Some(text), _) => Population::parse(text)?.model(),
-        (None, Some(p)) => p.model(),
-        (None, None) => PopulationModel::region(Region::Usa),
-    };
+    let mut table = config.read_input()?;
+    let population = Population::choose(args.population.as_deref(), config.risk.population.as_ref())?;
     let mut qis = config
         .columns
         .iter()
@@ -54,8 +41,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let before = RiskReport::analyze(&table, &qis, &population, args.combinations)
         .context("cannot analyse the risk of the input")?;
 
-    config.shift_dates(&mut table)?;
-    let spec = config.to_spec(&table)?;
+    let spec = config.prepare(&mut table)?;
     let plan = spec.plan(&table)?;
     let result = plan.run(&|_| {})?;
     let report = Report::new(&plan, &result);

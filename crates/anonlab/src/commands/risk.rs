@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use anonlab_privacy::risk::{PopulationModel, Region, RiskReport};
+use anonlab_privacy::risk::RiskReport;
 use anonlab_table::AttributeRole;
 use anonlab_table::io::csv::{Columns, CsvOptions, parse_delimiter};
 use anonlab_table::io::read_table_columns;
@@ -44,11 +44,8 @@ pub fn run(args: &RiskArgs) -> Result<()> {
     }
     let mut qis = names.iter().map(|n| table.column_index(n)).collect::<anonlab_table::Result<Vec<_>>>()?;
     qis.sort_unstable();
-    let population = match (&args.population, config.as_ref().and_then(|c| c.risk.population.as_ref())) {
-        (Some(text), _) => Population::parse(text)?.model(),
-        (None, Some(p)) => p.model(),
-        (None, None) => PopulationModel::region(Region::Usa),
-    };
+    let population =
+        Population::choose(args.population.as_deref(), config.as_ref().and_then(|c| c.risk.population.as_ref()))?;
     let read = started.elapsed();
     let report = RiskReport::analyze(&table, &qis, &population, args.combinations)?;
     if args.json {
