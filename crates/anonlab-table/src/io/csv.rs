@@ -266,8 +266,7 @@ fn read_sequential(
             continue; // a blank line
         }
         if record.len() != width {
-            let message = format!("row has {} fields but the header has {width} (ragged row)", record.len());
-            return Err(Error::new(ErrorKind::Format, message).in_file(path).at_line(line));
+            return Err(ragged_row(record.len(), width).in_file(path).at_line(line));
         }
         let fields = record.iter().zip(&keep).filter(|(_, k)| **k).map(|(f, _)| f);
         for (field, builder) in fields.zip(builders.iter_mut()) {
@@ -281,17 +280,22 @@ fn read_sequential(
     Ok(Table::try_new(columns, Some(path.to_path_buf()), delimiter)?.with_unread(unread))
 }
 
+/// A record with `found` fields under a header of `width` (every reader says it alike).
+pub(super) fn ragged_row(found: usize, width: usize) -> Error {
+    Error::new(ErrorKind::Format, format!("row has {found} fields but the header has {width} (ragged row)"))
+}
+
 fn csv_error(path: &Path, err: ::csv::Error, offset: u64) -> Error {
     let line = err.position().map(|p| p.line() + offset);
-    let message = match err.kind() {
-        ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("row has {len} fields but the header has {expected_len} (ragged row)")
+    let e = match err.kind() {
+        ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => ragged_row(*len as usize, *expected_len as usize),
+        ::csv::ErrorKind::Utf8 { err, .. } => {
+            Error::new(ErrorKind::Format, format!("field {} is not valid UTF-8", err.field() + 1))
         }
-        ::csv::ErrorKind::Utf8 { err, .. } => format!("field {} is not valid UTF-8", err.field() + 1),
         ::csv::ErrorKind::Io(e) => return Error::io(path, "read the input file", e),
-        other => format!("malformed CSV: {other:?}"),
-    };
-    let e = Error::new(ErrorKind::Format, message).in_file(path);
+        other => Error::new(ErrorKind::Format, format!("malformed CSV: {other:?}")),
+    }
+    .in_file(path);
     match line {
         Some(l) => e.at_line(l),
         None => e,
