@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Create (idempotently) the Python virtualenv used by the test oracle
-# (tests/oracle/pycanon_check.py) and print its python path as the LAST line
-# of stdout.
+# Create (idempotently) a Python virtualenv used by a test oracle and print its
+# python path as the LAST line of stdout. One argument names the oracle:
+#   pycanon     (default) tests/oracle/pycanon_check.py, requirements-oracle.txt
+#   anonymeter  tests/oracle/anonymeter_check.py, requirements-anonymeter.txt
 #
 #   VENV_PY="$(scripts/python-env.sh | tail -n1)"
 #   "$VENV_PY" tests/oracle/pycanon_check.py --data out.csv --qi a,b --k 5
 #
 # Environment:
-#   ANONLAB_VENV    venv location (default: $HOME/.cache/anonlab/venv; must be
+#   ANONLAB_VENV    venv location (default: $HOME/.cache/anonlab/venv for
+#                   pycanon, .../venv-anonymeter for anonymeter; must be
 #                   outside the repo)
 #   ANONLAB_PYTHON  interpreter used to create the venv (default: python3, >= 3.10)
 #
@@ -18,8 +20,19 @@
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-req="$script_dir/requirements-oracle.txt"
-venv="${ANONLAB_VENV:-${HOME:-/tmp}/.cache/anonlab/venv}"
+oracle="${1:-pycanon}"
+case "$oracle" in
+    pycanon)
+        req="$script_dir/requirements-oracle.txt"
+        default_venv="venv"
+        import_check="import pycanon.anonymity, numpy, pandas" ;;
+    anonymeter)
+        req="$script_dir/requirements-anonymeter.txt"
+        default_venv="venv-anonymeter"
+        import_check="import anonymeter.evaluators, numba, polars" ;;
+    *) echo "python-env.sh: unknown oracle '$oracle' (pycanon or anonymeter)" >&2; exit 2 ;;
+esac
+venv="${ANONLAB_VENV:-${HOME:-/tmp}/.cache/anonlab/$default_venv}"
 base_python="${ANONLAB_PYTHON:-python3}"
 
 export PIP_NO_INPUT=1
@@ -50,7 +63,7 @@ want="$( { cat "$req"; echo "python=$py_version"; echo "mode=no-deps-only-binary
 venv_ok() {
     [[ -x "$venv/bin/python" ]] && [[ -f "$stamp" ]] \
         && [[ "$(cat "$stamp")" == "$want" ]] \
-        && "$venv/bin/python" -c 'import pycanon.anonymity' >/dev/null 2>&1
+        && "$venv/bin/python" -c "$import_check" >/dev/null 2>&1
 }
 
 install_venv() {
@@ -69,7 +82,7 @@ install_venv() {
         tail -n 30 "$log" >&2
         die "pip install failed; log: $log"
     fi
-    if ! "$venv/bin/python" -c 'import pycanon.anonymity, numpy, pandas' >>"$log" 2>&1; then
+    if ! "$venv/bin/python" -c "$import_check" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "import check failed; log: $log"
     fi

@@ -8,9 +8,13 @@ cd "$(dirname "$0")/.."
 # Build cache outside the clone, so repeated runs are incremental.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/tmp}/.cache/anonlab/target}"
 
-# The Python oracle (pycanon) in its own virtual environment outside the clone.
+# The Python oracles in their own virtual environments outside the clone:
+# pycanon (k, l, t of releases).
 ANONLAB_ORACLE_PYTHON="$(scripts/python-env.sh | tail -n 1)"
 export ANONLAB_ORACLE_PYTHON
+# anonymeter 1.1.0, the attack suite's reference, in a venv of its own.
+ANONLAB_ANONYMETER_PYTHON="$(scripts/python-env.sh anonymeter | tail -n 1)"
+export ANONLAB_ANONYMETER_PYTHON
 
 # Headless Chromium for the HTML report's rendering test (installed from Debian
 # when missing; the test takes a screenshot and checks it).

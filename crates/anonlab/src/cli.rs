@@ -27,6 +27,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Write a realistic synthetic patient table of any size (seeded), for tests and demos.
     Generate(GenerateArgs),
+    /// Attack a release the way an adversary would: singling out, linkability, inference, linkage, membership.
+    #[command(long_about = ATTACK_ABOUT)]
+    Attack(Box<AttackArgs>),
     /// List the privacy models and quality metrics anonlab implements.
     Models,
 }
@@ -186,4 +189,167 @@ pub struct GenerateArgs {
     /// Field delimiter.
     #[arg(long, value_name = "CHAR", default_value = ",")]
     pub delimiter: String,
+}
+
+const ATTACK_ABOUT: &str = "Attack a release the way an adversary would, and report each success rate \
+with a confidence interval against random guessing (the baseline) and against control records that did \
+not shape the release: risk = (attack - control) / (1 - control).
+
+The original is the table the release was made from; the control is a sample of the same population that \
+was held out (give one of the same size as the original for singling out).";
+
+/// `anonlab attack`
+#[derive(Debug, Args)]
+pub struct AttackArgs {
+    /// Which attack.
+    #[command(subcommand)]
+    pub kind: AttackKind,
+}
+
+/// Options every attack takes.
+#[derive(Debug, Args)]
+pub struct AttackCommon {
+    /// The table the release was made from (CSV or Parquet).
+    #[arg(long, value_name = "FILE")]
+    pub original: PathBuf,
+    /// The release: anonymized, synthetic or perturbed (CSV or Parquet).
+    #[arg(long, value_name = "FILE")]
+    pub release: PathBuf,
+    /// Held-out records of the same population that did not shape the release.
+    #[arg(long, value_name = "FILE")]
+    pub control: Option<PathBuf>,
+    /// CSV delimiter of all three tables (detected per file when absent).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Number of attacks (targets or queries).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub n_attacks: usize,
+    /// Seed of every random choice; the same seed gives the same result.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Confidence level of the intervals.
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the JSON result to this file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The attacks.
+#[derive(Debug, Subcommand)]
+pub enum AttackKind {
+    /// Predicates written from the release that match exactly one original record.
+    SinglingOut {
+        /// Shared options.
+        #[command(flatten)]
+        common: AttackCommon,
+        /// One column per query (rare values, extremes) or several (from release records).
+        #[arg(long, value_enum, default_value = "multivariate")]
+        mode: SinglingOutMode,
+        /// Columns per multivariate query.
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        n_cols: usize,
+        /// Columns the attacker may use (default: all).
+        #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Most candidate queries to try in multivariate mode.
+        #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+        max_attempts: usize,
+    },
+    /// Two partial records of a person joined through their nearest release records.
+    Linkability {
+        /// Shared options.
+        #[command(flatten)]
+        common: AttackCommon,
+        /// Columns of the first source.
+        #[arg(long, value_name = "A,B", value_delimiter = ',', required = true)]
+        aux_cols_a: Vec<String>,
+        /// Columns of the second source.
+        #[arg(long, value_name = "C,D", value_delimiter = ',', required = true)]
+        aux_cols_b: Vec<String>,
+        /// Release neighbours considered on each side.
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        n_neighbors: usize,
+    },
+    /// A secret column guessed from the nearest release record on known columns.
+    Inference {
+        /// Shared options.
+        #[command(flatten)]
+        common: AttackCommon,
+        /// Columns the attacker knows.
+        #[arg(long, value_name = "A,B,C", value_delimiter = ',', required = true)]
+        aux_cols: Vec<String>,
+        /// The column to guess.
+        #[arg(long, value_name = "COLUMN")]
+        secret: String,
+        /// Relative tolerance for a numeric secret (0: exact).
+        #[arg(long, value_name = "FRACTION", default_value_t = 0.05)]
+        tolerance: f64,
+    },
+    /// Re-identification in a generalized release by quasi-identifier containment.
+    Linkage {
+        /// Shared options.
+        #[command(flatten)]
+        common: AttackCommon,
+        /// The quasi-identifiers the attacker knows (default: the config's quasi-identifiers).
+        #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+        qi: Vec<String>,
+        /// The anonymize configuration the release was made with (for its hierarchies).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// A hierarchy the release was generalized with: COLUMN=FILE (ARX format; repeatable).
+        #[arg(long, value_name = "COLUMN=FILE")]
+        hierarchy: Vec<String>,
+    },
+    /// Members told from non-members by their distance or density ratio to the release.
+    Membership {
+        /// Shared options.
+        #[command(flatten)]
+        common: AttackCommon,
+        /// Score: distance to the closest release record, or DOMIAS-style density ratio.
+        #[arg(long, value_enum, default_value = "distance")]
+        method: MembershipMethod,
+        /// Targets: a random sample, or the most isolated records (outliers).
+        #[arg(long, value_enum, default_value = "random")]
+        targets: MembershipTargets,
+        /// Columns the attacker uses (default: all).
+        #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Bootstrap rounds for the intervals of AUC and TPR at low FPR.
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        bootstrap: usize,
+        /// δ of the ε lower bound the ROC implies.
+        #[arg(long, value_name = "DELTA", default_value_t = 1e-5)]
+        delta: f64,
+    },
+}
+
+/// `--mode` of singling out.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SinglingOutMode {
+    /// One column per query.
+    Univariate,
+    /// Several columns per query.
+    Multivariate,
+}
+
+/// `--method` of membership inference.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MembershipMethod {
+    /// Distance to the closest release record.
+    Distance,
+    /// Density of the release over density of the population (DOMIAS).
+    Density,
+}
+
+/// `--targets` of membership inference.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MembershipTargets {
+    /// A random sample of members and non-members.
+    Random,
+    /// The most isolated members and non-members.
+    Outliers,
 }

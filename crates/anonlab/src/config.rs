@@ -510,6 +510,16 @@ impl Config {
         Ok(Some(anonlab_privacy::subset::match_rows(table, &subset)?))
     }
 
+    /// The hierarchy of every quasi-identifier, loaded or built from `table`
+    /// (an attacker matching a generalized release needs to know what each label covers).
+    pub fn quasi_identifier_hierarchies(&self, table: &Table) -> Result<Vec<(String, Hierarchy)>> {
+        self.columns
+            .iter()
+            .filter(|(_, c)| c.role == AttributeRole::QuasiIdentifier)
+            .map(|(name, c)| Ok((name.clone(), self.hierarchy(name, c, table, true)?.expect("required"))))
+            .collect()
+    }
+
     fn hierarchy(&self, name: &str, column: &ColumnConfig, table: &Table, required: bool) -> Result<Option<Hierarchy>> {
         match (&column.hierarchy, &column.builder) {
             (Some(_), Some(_)) => bail!("column '{name}': give either a hierarchy file or a builder, not both"),

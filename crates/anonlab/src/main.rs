@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::Risk(args) => commands::risk::run(&args),
         cli::Command::Report(args) => commands::report::run(&args),
         cli::Command::Generate(args) => commands::generate::run(&args),
+        cli::Command::Attack(args) => commands::attack::run(&args),
         cli::Command::Models => commands::models::run(),
     };
     match outcome {
@@ -48,6 +49,9 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn exit_code(err: &anyhow::Error) -> u8 {
     use anonlab_privacy::ErrorKind;
+    if let Some(e) = err.downcast_ref::<anonlab_attacks::Error>() {
+        return if e.kind() == anonlab_attacks::ErrorKind::Internal { 1 } else { 2 };
+    }
     match err.downcast_ref::<anonlab_privacy::Error>().map(anonlab_privacy::Error::kind) {
         Some(ErrorKind::NoSolution) => 3,
         Some(ErrorKind::Internal) => 1,

@@ -1,5 +1,6 @@
 //! The CLI test suite: one integration binary (as ripgrep does), one module per concern.
 
+mod anonymeter_oracle;
 mod arx_oracle;
 mod arx_risk_oracle;
 mod bad_input;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod anonymize;
+pub mod attack;
 pub mod generate;
 pub mod inspect;
 pub mod models;
