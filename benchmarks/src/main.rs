@@ -1,12 +1,14 @@
 //! `anonlab-bench`: workload benchmarks that print a table with ratios against
 //! the peer's published figures, and fail on a wrong answer.
 //!
-//! Suites: `lattice` (optimal search on UCI Adult, issue #2's targets) and
-//! `scale` (10 M and 1 M row synthetic stays, issue #3's targets). The
+//! Suites: `lattice` (optimal search on UCI Adult, issue #2's targets),
+//! `scale` (10 M and 1 M row synthetic stays, issue #3's targets) and
+//! `attacks` (issue #4: side by side with anonymeter, installed here). The
 //! peer, ARX, runs on the JVM and cannot be installed from the registries this
 //! project may use, so its figures are the ones measured on this kind of
 //! machine and recorded in the issue; the ratio column compares against those.
 
+mod attacks;
 mod lattice;
 mod scale;
 mod table;
@@ -37,6 +39,8 @@ enum Suite {
     /// Risk analysis, optimal search and Mondrian on 10 M / 1 M generated stays,
     /// end to end with peak RSS; Mondrian's NCP on adult.
     Scale,
+    /// The attack suite against anonymeter 1.1.0, side by side, and on a 1 M-row release.
+    Attacks,
 }
 
 /// The repository root (the benchmark reads the shipped example data).
@@ -49,8 +53,10 @@ fn main() -> Result<()> {
     let (name, rows) = match cli.suite.unwrap_or(Suite::Lattice) {
         Suite::Lattice => ("lattice", lattice::run(&repo_root(), cli.runs)?),
         Suite::Scale => ("scale", scale::run(&repo_root(), &lattice::anonlab_binary()?, cli.runs)?),
+        Suite::Attacks => ("attacks", attacks::run(&repo_root(), &lattice::anonlab_binary()?, cli.runs)?),
     };
-    table::print(&rows);
+    table::print(&rows, if name == "attacks" { "anonymeter" } else { "ARX" });
+
     if cli.save {
         let path = table::save(&repo_root(), name, &rows)?;
         eprintln!("saved {}", path.display());

@@ -16,7 +16,7 @@ pub struct Row {
     pub min_ms: f64,
     /// The target, milliseconds.
     pub target_ms: Option<f64>,
-    /// The peer's figure (ARX 3.9.2 on this kind of machine), milliseconds.
+    /// The peer's figure (ARX 3.9.2 on this kind of machine, or anonymeter measured in the same run), milliseconds.
     pub peer_ms: Option<f64>,
     /// Peak resident memory, MiB, where measured.
     pub peak_rss_mib: Option<f64>,
@@ -61,11 +61,11 @@ fn fmt(v: Option<f64>) -> String {
 
 /// Prints the rows as a Markdown table (pasted into BENCHMARKS.md); the
 /// read/analysis columns appear when some row has them.
-pub fn print(rows: &[Row]) {
+pub fn print(rows: &[Row], peer: &str) {
     let split = rows.iter().any(|r| r.read_ms.is_some() || r.analysis_ms.is_some());
     let (head, rule) = if split { (" read ms | analysis ms |", "---:|---:|") } else { ("", "") };
     println!(
-        "| case | anonlab ms (median) | min | target ms | met | ARX ms | ARX / anonlab |{head} peak RSS MiB | checked | result |"
+        "| case | anonlab ms (median) | min | target ms | met | {peer} ms | {peer} / anonlab |{head} peak RSS MiB | checked | result |"
     );
     println!("|---|---:|---:|---:|:-:|---:|---:|{rule}---:|---:|---|");
     for r in rows {

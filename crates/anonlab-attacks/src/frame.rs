@@ -1,8 +1,9 @@
 //! The tables one attack compares (original, release, control), encoded once
 //! on a common footing: the same columns, one dictionary per categorical
 //! column shared by all tables (so "equal" means the same code everywhere),
-//! and one range per numeric column over all tables (so distances are
-//! comparable between the attack on the original and the one on the control).
+//! and one range per numeric column, the release's, for all tables (so
+//! distances are comparable between the attack on the original and the one
+//! on the control).
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -22,9 +23,9 @@ pub enum Kind {
     /// Numbers (integers, decimals; dates as days since 1970): ordered, and
     /// at distance `|a − b| / range`.
     Numeric {
-        /// Smallest value over all tables.
+        /// Smallest value of the release (of all tables when the release has no spread).
         min: f64,
-        /// Largest minus smallest value over all tables (1 when they are equal).
+        /// Largest minus smallest value, taken like `min` (1 when they are equal).
         range: f64,
     },
     /// Anything else: equal or not, at distance 0 or 1.
@@ -153,7 +154,8 @@ impl Encoded {
     }
 }
 
-/// Encodes `tables` (each with a display name for messages) over `columns`
+/// Encodes `tables` (each with a display name for messages; the release
+/// first) over `columns`
 /// (all columns of the first table when empty). Every table must have every
 /// column; a column is numeric when every non-empty value of every table is a
 /// number or an ISO date, and categorical otherwise.
@@ -207,10 +209,13 @@ fn encode_column(cols: &[&Column]) -> (Kind, Vec<Values>) {
         let values: Vec<Vec<f64>> = cols.iter().map(|c| numbers(c, &data_type)).collect();
         if values.iter().flatten().any(|x| !x.is_nan()) || cols.iter().all(|c| c.distinct() == c.null_count() as usize)
         {
-            let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-            for x in values.iter().flatten().filter(|x| !x.is_nan()) {
-                min = min.min(*x);
-                max = max.max(*x);
+            // The scale is the first table's range (the release: what the
+            // attacker holds), the same for every table, so the attack on the
+            // original and the one on the control use one metric; all tables'
+            // range only when the first has no spread.
+            let (mut min, mut max) = spread(values[0].iter());
+            if max <= min {
+                (min, max) = spread(values.iter().flatten());
             }
             let range = if max > min { max - min } else { 1.0 };
             let min = if min.is_finite() { min } else { 0.0 };
@@ -234,6 +239,11 @@ fn encode_column(cols: &[&Column]) -> (Kind, Vec<Values>) {
         })
         .collect();
     (Kind::Categorical { dictionary }, values)
+}
+
+/// The smallest and largest non-NaN value (infinities when there is none).
+fn spread<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
+    values.filter(|x| !x.is_nan()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)))
 }
 
 /// Every row's number (NaN for NULL or a value that does not parse).
@@ -274,8 +284,9 @@ mod tests {
     fn shares_dictionaries_and_ranges_across_tables() {
         let (_a, a) = table("age,sex\n30,m\n40,f\n");
         let (_b, b) = table("age,sex\n20,x\n,f\n");
-        let e = encode(&[("original", &a), ("release", &b)], &[]).unwrap();
-        assert_eq!(e.fields[0].kind, Kind::Numeric { min: 20.0, range: 20.0 });
+        let e = encode(&[("release", &a), ("original", &b)], &[]).unwrap();
+        assert_eq!(e.fields[0].kind, Kind::Numeric { min: 30.0, range: 10.0 });
+
         assert_eq!(e.fields[1].kind, Kind::Categorical { dictionary: vec!["f".into(), "m".into(), "x".into()] });
         let Values::Categorical(sex_b) = e.frames[1].column(1) else { panic!() };
         assert_eq!(sex_b, &vec![2, 0]);

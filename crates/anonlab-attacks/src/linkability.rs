@@ -9,9 +9,10 @@
 //!
 //! # Where we differ from Anonymeter 1.1.0
 //! - Distances: NULL–NULL is 0 (Anonymeter: 1, or NaN against a number), and
-//!   numbers are scaled by their range over all tables, identically for the
-//!   member and the control attack (Anonymeter rescales per call, over the
-//!   release and that call's targets).
+//!   numbers are scaled by the release's range, identically for the member
+//!   and the control attack (Anonymeter rescales per call, over the release
+//!   and that call's targets, so its two attacks measure with different rulers).
+
 //! - Ties: the lower release row wins (Anonymeter's argsort picks any). With
 //!   release = original, Anonymeter's random tie-breaking can pick different
 //!   copies for A and B and report almost no linkability; here identical

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::query::{Op, Predicate, Query};
+use super::query::{Index, Op, Predicate, Query};
 use crate::frame::{Field, Frame, NULL, Values};
 use crate::sample::choose;
 
@@ -29,9 +29,9 @@ impl<'a> Collected<'a> {
         self.queries.len() >= self.max
     }
 
-    /// Keeps, in order, the candidates that single out in `release`.
-    fn extend(&mut self, candidates: Vec<Query>, release: &Frame) {
-        let singles: Vec<bool> = candidates.par_iter().map(|q| q.singles_out(release)).collect();
+    /// Keeps, in order, the candidates that single out in the release.
+    fn extend(&mut self, candidates: Vec<Query>, release: &Index<'_>) {
+        let singles: Vec<bool> = candidates.par_iter().map(|q| release.singles_out(q)).collect();
         for (query, single) in candidates.into_iter().zip(singles) {
             if self.full() {
                 return;
@@ -81,12 +81,14 @@ fn equals(column: usize, values: &Values, bits: u64, op: Op) -> Predicate {
 /// each value that occurs once — shuffled, and kept while they single out in
 /// the release, up to `n_queries`.
 pub fn univariate(
-    release: &Frame,
+    index: &Index<'_>,
     fields: &[Field],
     columns: &[usize],
     n_queries: usize,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Query> {
+    let release = index.frame();
+
     let mut candidates = Vec::new();
     for &c in columns {
         let values = release.column(c);
@@ -111,7 +113,7 @@ pub fn univariate(
     }
     candidates.shuffle(rng);
     let mut kept = Collected::new(fields, n_queries);
-    kept.extend(candidates, release);
+    kept.extend(candidates, index);
     kept.queries
 }
 
@@ -130,7 +132,7 @@ pub struct Generated {
 /// Tried in batches of 1,000 until `n_queries` single out or `max_attempts`
 /// candidates were tried.
 pub fn multivariate(
-    release: &Frame,
+    index: &Index<'_>,
     fields: &[Field],
     columns: &[usize],
     n_queries: usize,
@@ -138,6 +140,7 @@ pub fn multivariate(
     max_attempts: usize,
     rng: &mut ChaCha8Rng,
 ) -> Generated {
+    let release = index.frame();
     let medians: FxHashMap<usize, f64> = columns
         .iter()
         .filter_map(|&c| match release.column(c) {
@@ -157,7 +160,7 @@ pub fn multivariate(
                 Query(cols.into_iter().map(|c| record_predicate(release, c, row, &medians)).collect())
             })
             .collect();
-        kept.extend(candidates, release);
+        kept.extend(candidates, index);
         attempts += batch;
     }
     Generated { queries: kept.queries, attempts }

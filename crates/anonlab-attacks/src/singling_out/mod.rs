@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::frame::{Encoded, Frame, encode};
 use crate::result::{AttackResult, Counts, Rates, ThreatModel, Trials};
 use crate::sample::{choose, stream};
-pub use query::{Op, Predicate, Query};
+pub use query::{Index, Op, Predicate, Query};
 
 /// How the attacker writes its queries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,16 +137,17 @@ pub fn evaluate(original: &Table, release: &Table, control: Option<&Table>, sett
         }
     }
 
+    let release_index = Index::new(&release_rows, &encoded.fields);
     let mut rng = stream(settings.seed, "singling-out/queries");
     let (queries, attempts) = match settings.mode {
         Mode::Univariate => {
-            let q = generate::univariate(&release_rows, &encoded.fields, &columns, settings.n_attacks, &mut rng);
+            let q = generate::univariate(&release_index, &encoded.fields, &columns, settings.n_attacks, &mut rng);
             let n = q.len();
             (q, n)
         }
         Mode::Multivariate => {
             let g = generate::multivariate(
-                &release_rows,
+                &release_index,
                 &encoded.fields,
                 &columns,
                 settings.n_attacks,
@@ -166,7 +167,8 @@ pub fn evaluate(original: &Table, release: &Table, control: Option<&Table>, sett
     }
     let singles = |frame: &Frame, qs: &[Query]| -> Vec<bool> {
         use rayon::prelude::*;
-        qs.par_iter().map(|q| q.singles_out(frame)).collect()
+        let index = Index::new(frame, &encoded.fields);
+        qs.par_iter().map(|q| index.singles_out(q)).collect()
     };
     let on_original = singles(&original_rows, &queries);
     let on_control = control_rows.as_ref().map(|c| singles(c, &queries));
