@@ -270,20 +270,12 @@ fn numbers(c: &Column, data_type: &DataType) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anonlab_table::io::csv::{CsvOptions, read_csv};
-
-    fn table(text: &str) -> (tempfile::TempDir, Table) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.csv");
-        std::fs::write(&path, text).unwrap();
-        let t = read_csv(&path, &CsvOptions::default()).unwrap();
-        (dir, t)
-    }
+    use crate::testutil::table;
 
     #[test]
     fn shares_dictionaries_and_ranges_across_tables() {
-        let (_a, a) = table("age,sex\n30,m\n40,f\n");
-        let (_b, b) = table("age,sex\n20,x\n,f\n");
+        let a = table("age,sex\n30,m\n40,f\n");
+        let b = table("age,sex\n20,x\n,f\n");
         let e = encode(&[("release", &a), ("original", &b)], &[]).unwrap();
         assert_eq!(e.fields[0].kind, Kind::Numeric { min: 30.0, range: 10.0 });
 
@@ -296,23 +288,23 @@ mod tests {
 
     #[test]
     fn a_column_that_is_not_numeric_everywhere_is_categorical() {
-        let (_a, a) = table("age\n30\n40\n");
-        let (_b, b) = table("age\n30-39\n40\n");
+        let a = table("age\n30\n40\n");
+        let b = table("age\n30-39\n40\n");
         let e = encode(&[("original", &a), ("release", &b)], &[]).unwrap();
         assert!(matches!(e.fields[0].kind, Kind::Categorical { .. }));
     }
 
     #[test]
     fn missing_columns_and_empty_tables_are_named() {
-        let (_a, a) = table("age\n30\n");
-        let (_b, b) = table("sex\nm\n");
+        let a = table("age\n30\n");
+        let b = table("sex\nm\n");
         let err = encode(&[("original", &a), ("release", &b)], &[]).unwrap_err().to_string();
         assert!(err.contains("release table has no column 'age'"), "{err}");
     }
 
     #[test]
     fn unique_keeps_first_occurrences() {
-        let (_a, a) = table("x,y\n1,a\n2,b\n1,a\n3,a\n2,b\n");
+        let a = table("x,y\n1,a\n2,b\n1,a\n3,a\n2,b\n");
         let e = encode(&[("original", &a)], &[]).unwrap();
         assert_eq!(e.frames[0].first_distinct(&[0, 1]), vec![0, 1, 3]);
         assert_eq!(e.frames[0].unique().rows(), 3);

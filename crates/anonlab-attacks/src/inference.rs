@@ -138,3 +138,33 @@ impl Judge<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::table;
+
+    fn settings(tolerance: f64) -> Settings {
+        Settings { aux_cols: vec!["x".into()], secret: "s".into(), n_attacks: 10, tolerance, seed: 1, confidence: 0.95 }
+    }
+
+    #[test]
+    fn numeric_guesses_are_judged_against_the_truth() {
+        let original = table("x,s\n1,100\n2,100\n3,-50\n4,0\n");
+        // Guesses: 104 (within 5 % of 100), 94 (not), -52 (within 5 % of -50), 0.001 (not exact 0).
+        let release = table("x,s\n1,104\n2,94\n3,-52\n4,0.001\n");
+        let r = run(&original, &release, None, &settings(0.05)).unwrap();
+        assert_eq!(r.successes.attack, 2.0);
+        let exact = run(&original, &release, None, &settings(0.0)).unwrap();
+        assert_eq!(exact.successes.attack, 0.0);
+    }
+
+    #[test]
+    fn categorical_guesses_must_be_equal() {
+        let original = table("x,s\n1,a\n2,b\n3,c\n");
+        let release = table("x,s\n1,a\n2,b\n3,x\n");
+        let r = run(&original, &release, None, &settings(0.05)).unwrap();
+        assert_eq!(r.successes.attack, 2.0);
+        assert_eq!(r.mode.as_deref(), Some("categorical"));
+    }
+}

@@ -21,6 +21,32 @@
 //!
 //! Where Anonymeter 1.1.0 has known flaws we differ on purpose; each module
 //! says how, and `docs/attacks.md` lists them with the tests that show it.
+//!
+//! ```
+//! use anonlab_attacks::inference;
+//! use anonlab_table::io::csv::{read_csv, CsvOptions};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let write = |name: &str, text: &str| -> std::path::PathBuf {
+//! #     let p = dir.path().join(name); std::fs::write(&p, text).unwrap(); p };
+//! let csv = CsvOptions::default();
+//! // The release copies the diagnoses of the patients it came from.
+//! let original = read_csv(&write("o.csv", "age,zip,dx\n34,10115,I10\n61,10117,E11\n47,10119,J45\n"), &csv)?;
+//! let release = read_csv(&write("r.csv", "age,zip,dx\n34,10115,I10\n61,10117,E11\n47,10119,J45\n"), &csv)?;
+//! let settings = inference::Settings {
+//!     aux_cols: vec!["age".into(), "zip".into()],
+//!     secret: "dx".into(),
+//!     n_attacks: 3,
+//!     tolerance: 0.05,
+//!     seed: 1,
+//!     confidence: 0.95,
+//! };
+//! let result = inference::run(&original, &release, None, &settings)?;
+//! assert_eq!(result.successes.attack, 3.0); // every diagnosis guessed
+//! println!("{}", serde_json::to_string(&result)?);
+//! # Ok(()) }
+//! ```
+
 #![deny(missing_docs)]
 
 pub mod error;
@@ -34,6 +60,8 @@ pub mod result;
 pub mod sample;
 pub mod singling_out;
 pub mod stats;
+#[cfg(test)]
+mod testutil;
 
 pub use error::{Error, ErrorKind, Result};
 pub use result::AttackResult;

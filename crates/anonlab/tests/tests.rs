@@ -3,6 +3,7 @@
 mod anonymeter_oracle;
 mod arx_oracle;
 mod arx_risk_oracle;
+mod attack;
 mod bad_input;
 mod cli;
 mod identifiers;

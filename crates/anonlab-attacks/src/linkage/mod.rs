@@ -312,3 +312,40 @@ pub fn run(original: &Table, release: &Table, control: Option<&Table>, settings:
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::table;
+
+    #[test]
+    fn a_global_recoding_is_re_identified_at_its_predicted_rate() {
+        // Classes of sizes 1, 2 and 4 (ages masked to decades), one suppressed record.
+        let original = table("age,sex\n31,m\n42,f\n45,f\n51,m\n52,m\n55,m\n58,m\n60,f\n");
+        let release = table("age,sex\n30-39,m\n40-49,f\n40-49,f\n50-59,m\n50-59,m\n50-59,m\n50-59,m\n*,*\n");
+        let settings = Settings {
+            qi: vec!["age".into(), "sex".into()],
+            n_attacks: 8,
+            seed: 1,
+            confidence: 0.95,
+            ..Settings::default()
+        };
+        let r = run(&original, &release, None, &settings).unwrap();
+        let d = &r.details;
+        assert_eq!(d["targets_not_covered_by_own_record"], 0);
+        // Per class: 1·1 + 2·(1/2) + 4·(1/4), and the suppressed record is its own
+        // only candidate (nothing else covers 60, f): 4 out of 8.
+
+        assert!((d["expected_success"].as_f64().unwrap() - 4.0 / 8.0).abs() < 1e-12, "{d}");
+        assert!((d["predicted_prosecutor_risk"]["average"].as_f64().unwrap() - 4.0 / 8.0).abs() < 1e-12);
+        assert_eq!(d["unique_matches"], 2);
+    }
+
+    #[test]
+    fn a_release_that_is_not_row_aligned_is_refused() {
+        let original = table("age\n31\n42\n");
+        let release = table("age\n30-39\n");
+        let settings = Settings { qi: vec!["age".into()], n_attacks: 2, confidence: 0.95, ..Settings::default() };
+        assert!(run(&original, &release, None, &settings).unwrap_err().to_string().contains("row-aligned"));
+    }
+}

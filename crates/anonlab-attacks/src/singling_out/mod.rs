@@ -240,3 +240,57 @@ pub fn evaluate(original: &Table, release: &Table, control: Option<&Table>, sett
     };
     Ok(Evaluation { encoded, queries, on_original, on_control, result })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::table;
+
+    fn settings(mode: Mode) -> Settings {
+        Settings { mode, n_attacks: 100, n_cols: 2, ..Settings::default() }
+    }
+
+    #[test]
+    fn univariate_queries_are_the_rare_values_extremes_and_lone_nulls() {
+        // age: min 20 and max 70 unique, 30 occurs once, 40 twice; city: "b" once, one NULL.
+        let release = table("age,city\n20,a\n30,a\n40,a\n40,c\n70,b\n50,\n55,c\n");
+        let e = evaluate(&release, &release, None, &settings(Mode::Univariate)).unwrap();
+        let mut texts: Vec<String> = e.queries.iter().map(|q| q.display(&e.encoded.fields).to_string()).collect();
+        texts.sort();
+        let want = [
+            "age <= 20",
+            "age == 20",
+            "age == 30",
+            "age == 50",
+            "age == 55",
+            "age == 70",
+            "age >= 70",
+            "city == \"b\"",
+            "city is null",
+        ];
+        assert_eq!(texts, want);
+        // On the release itself every query singles out.
+        assert!(e.on_original.iter().all(|&b| b));
+        assert_eq!(e.result.successes.attack, want.len() as f64);
+    }
+
+    #[test]
+    fn a_larger_control_is_evaluated_at_the_original_size() {
+        let original = table("x\n1\n2\n3\n4\n");
+        let control = table("x\n5\n6\n7\n8\n9\n10\n11\n12\n");
+        let e = evaluate(&original, &original, Some(&control), &settings(Mode::Univariate)).unwrap();
+        assert_eq!(e.result.details["evaluated_rows"]["control"], 4);
+        assert_eq!(e.result.details["evaluated_rows"]["original"], 4);
+    }
+
+    #[test]
+    fn a_release_equal_to_the_original_is_attacked_without_error() {
+        let text: String = std::iter::once("a,b,c\n".to_string())
+            .chain((0..200).map(|i| format!("{},{},{}\n", i % 17, i % 5, i % 7)))
+            .collect();
+        let t = table(&text);
+        let r = run(&t, &t, Some(&t), &settings(Mode::Multivariate)).unwrap();
+        assert_eq!(r.control_rate, Some(r.attack_rate), "the same table as control scores the same");
+        assert_eq!(r.risk.value, 0.0);
+    }
+}
