@@ -159,44 +159,50 @@ fn the_summary_names_the_rates_and_the_risk() {
     assert_eq!(saved["attack"], "linkability");
 }
 
-/// On a global-recoding release every target's candidates are its own
-/// equivalence class, so the measured re-identification rate must match the
-/// average prosecutor risk the release's class sizes predict.
-#[test]
-fn linkage_on_a_k_anonymous_release_matches_the_predicted_prosecutor_risk() {
+/// Anonymizes adult with `config` and attacks the release by linkage; returns the result.
+fn linkage_on(config: &str, n_attacks: &str) -> Value {
     let dir = tempdir();
     let examples = repo_root().join("examples/adult");
-    let config = examples.join("adult.toml");
-    let release = dir.path().join("adult-k5.csv");
+    let config = examples.join(config);
+    let release = dir.path().join("release.csv");
+    let original = examples.join("adult.csv");
     anonlab_ok(dir.path(), &["anonymize", "-c", config.to_str().unwrap(), "-o", release.to_str().unwrap(), "-q"]);
-    let v: Value = serde_json::from_str(&anonlab_ok(
-        dir.path(),
-        &[
-            "attack",
-            "linkage",
-            "--original",
-            examples.join("adult.csv").to_str().unwrap(),
-            "--release",
-            release.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--n-attacks",
-            "20000",
-            "--seed",
-            "3",
-            "--json",
-        ],
-    ))
-    .unwrap();
-    let d = &v["details"];
-    let predicted = d["predicted_prosecutor_risk"]["average"].as_f64().unwrap();
-    let expected = d["expected_success"].as_f64().unwrap();
-    assert_eq!(d["targets_not_covered_by_own_record"], 0, "{d}");
-    // The expectation over targets differs from the average over all rows only by sampling (20,000 of 30,162).
-    assert!((expected - predicted).abs() < 0.1 * predicted, "expected {expected}, predicted {predicted}");
-    let (low, high) = (v["attack_rate"]["low"].as_f64().unwrap(), v["attack_rate"]["high"].as_f64().unwrap());
-    assert!(low <= predicted && predicted <= high, "measured [{low}, {high}] vs predicted {predicted}");
-    assert!(d["predicted_prosecutor_risk"]["highest"].as_f64().unwrap() <= 0.2, "k = 5 caps the risk at 1/5");
+    let args = [
+        "attack",
+        "linkage",
+        "--original",
+        original.to_str().unwrap(),
+        "--release",
+        release.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--n-attacks",
+        n_attacks,
+        "--seed",
+        "3",
+        "--json",
+    ];
+    serde_json::from_str(&anonlab_ok(dir.path(), &args)).unwrap()
+}
+
+/// On a global recoding, and on a strict Mondrian partition, every target's
+/// candidates are exactly its own equivalence class, so the measured
+/// re-identification rate must match the average prosecutor risk the
+/// release's class sizes predict.
+#[test]
+fn linkage_matches_the_prosecutor_risk_the_release_predicts() {
+    for (config, cap) in [("adult.toml", 0.2), ("adult-mondrian.toml", 0.1)] {
+        // Every row a target: the expected success is then exactly the average risk.
+        let v = linkage_on(config, "30162");
+        let d = &v["details"];
+        let predicted = d["predicted_prosecutor_risk"]["average"].as_f64().unwrap();
+        let expected = d["expected_success"].as_f64().unwrap();
+        assert_eq!(d["targets_not_covered_by_own_record"], 0, "{config}: {d}");
+        assert!((expected - predicted).abs() < 1e-9, "{config}: expected {expected}, predicted {predicted}");
+        let (low, high) = (v["attack_rate"]["low"].as_f64().unwrap(), v["attack_rate"]["high"].as_f64().unwrap());
+        assert!(low <= predicted && predicted <= high, "{config}: measured [{low}, {high}] vs predicted {predicted}");
+        assert!(d["predicted_prosecutor_risk"]["highest"].as_f64().unwrap() <= cap, "{config}: k caps the risk");
+    }
 }
 
 #[test]

@@ -11,6 +11,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 pub struct Cover {
     /// Leaves under each label of the column's hierarchy, when one is known.
     leaves: FxHashMap<String, FxHashSet<String>>,
+    /// The hierarchy's leaves (the original values).
+    values: FxHashSet<String>,
 }
 
 impl Cover {
@@ -24,7 +26,13 @@ impl Cover {
                 leaves.entry(label.clone()).or_default().insert(leaf.clone());
             }
         }
-        Cover { leaves }
+        let values = hierarchy.rows().iter().filter_map(|r| r.first().cloned()).collect();
+        Cover { leaves, values }
+    }
+
+    /// True when `label` is a label or a leaf of the hierarchy, or full suppression.
+    pub fn knows(&self, label: &str) -> bool {
+        label.trim().chars().all(|c| c == '*') || self.leaves.contains_key(label) || self.values.contains(label)
     }
 
     /// True when the release value `label` covers the original value `value`.

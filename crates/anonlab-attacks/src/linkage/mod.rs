@@ -186,11 +186,27 @@ pub fn run(original: &Table, release: &Table, control: Option<&Table>, settings:
             .collect()
     };
     let (qi_r, qi_o) = (positions(release, "release")?, positions(original, "original")?);
+    // A hierarchy explains a column only when every release label there is
+    // one of its labels or leaves: Mondrian writes numeric ranges such as
+    // `60-64` that can collide with a hierarchy label meaning other values
+    // (ARX's adult age hierarchy files 65 under `60-64`).
     let covers: Vec<Cover> = settings
         .qi
         .iter()
-        .map(|q| settings.hierarchies.get(q).map(Cover::with_hierarchy).unwrap_or_default())
+        .zip(&qi_r)
+        .map(|(q, &r)| match settings.hierarchies.get(q) {
+            Some(h) => {
+                let cover = Cover::with_hierarchy(h);
+                if release.column(r).dictionary().iter().all(|label| cover.knows(label)) {
+                    cover
+                } else {
+                    Cover::default()
+                }
+            }
+            None => Cover::default(),
+        })
         .collect();
+
     let coverage_for = |t: &Table, qi: &[usize]| -> Vec<Coverage> {
         qi_r.iter()
             .zip(qi)
@@ -215,6 +231,7 @@ pub fn run(original: &Table, release: &Table, control: Option<&Table>, settings:
         let own = classes.of_row[t];
         if !m.contains(&own) {
             own_missing += 1;
+
             continue;
         }
         expected += 1.0 / rows as f64;
@@ -339,6 +356,28 @@ mod tests {
         assert!((d["expected_success"].as_f64().unwrap() - 4.0 / 8.0).abs() < 1e-12, "{d}");
         assert!((d["predicted_prosecutor_risk"]["average"].as_f64().unwrap() - 4.0 / 8.0).abs() < 1e-12);
         assert_eq!(d["unique_matches"], 2);
+    }
+
+    #[test]
+    fn a_hierarchy_is_used_only_where_it_explains_the_release_labels() {
+        // The hierarchy files 60 under "55-59" and 65 under "60-64" (as ARX's adult age file does).
+        let hierarchy = Hierarchy::try_new(
+            (55..=66)
+                .map(|a: u32| vec![a.to_string(), if a <= 60 { "55-59".into() } else { "60-64".into() }])
+                .collect(),
+        )
+        .unwrap();
+        let original = table("age\n60\n65\n");
+        let mut settings = Settings { qi: vec!["age".into()], n_attacks: 2, confidence: 0.95, ..Settings::default() };
+        settings.hierarchies.insert("age".into(), hierarchy);
+        // Mondrian-style numeric ranges (one of them unknown to the hierarchy): read as numbers.
+        let ranges = table("age\n60-64\n65-66\n");
+        let r = run(&original, &ranges, None, &settings).unwrap();
+        assert_eq!(r.details["targets_not_covered_by_own_record"], 0, "{}", r.details);
+        // Hierarchy labels only: read through the hierarchy.
+        let labels = table("age\n55-59\n60-64\n");
+        let r = run(&original, &labels, None, &settings).unwrap();
+        assert_eq!(r.details["targets_not_covered_by_own_record"], 0, "{}", r.details);
     }
 
     #[test]
