@@ -3,6 +3,7 @@
 # python path as the LAST line of stdout. One argument names the oracle:
 #   pycanon     (default) tests/oracle/pycanon_check.py, requirements-oracle.txt
 #   anonymeter  tests/oracle/anonymeter_check.py, requirements-anonymeter.txt
+#   mst         benchmarks/peers/mst_peer.py (anonlab-bench synth), requirements-mst.txt
 #
 #   VENV_PY="$(scripts/python-env.sh | tail -n1)"
 #   "$VENV_PY" tests/oracle/pycanon_check.py --data out.csv --qi a,b --k 5
@@ -25,12 +26,20 @@ case "$oracle" in
     pycanon)
         req="$script_dir/requirements-oracle.txt"
         default_venv="venv"
-        import_check="import pycanon.anonymity, numpy, pandas" ;;
+        import_check="import pycanon.anonymity, numpy, pandas"
+        only_binary="--only-binary=:all:" ;;
     anonymeter)
         req="$script_dir/requirements-anonymeter.txt"
         default_venv="venv-anonymeter"
-        import_check="import anonymeter.evaluators, numba, polars" ;;
-    *) echo "python-env.sh: unknown oracle '$oracle' (pycanon or anonymeter)" >&2; exit 2 ;;
+        import_check="import anonymeter.evaluators, numba, polars"
+        only_binary="--only-binary=:all:" ;;
+    mst)
+        req="$script_dir/requirements-mst.txt"
+        default_venv="venv-mst"
+        import_check="from snsynth.mst.mst import MSTSynthesizer"
+        # antlr4-python3-runtime 4.9.3 (pinned by smartnoise-sql) ships as a source archive only.
+        only_binary="" ;;
+    *) echo "python-env.sh: unknown oracle '$oracle' (pycanon, anonymeter or mst)" >&2; exit 2 ;;
 esac
 venv="${ANONLAB_VENV:-${HOME:-/tmp}/.cache/anonlab/$default_venv}"
 base_python="${ANONLAB_PYTHON:-python3}"
@@ -78,7 +87,7 @@ install_venv() {
         die "'$base_python -m venv' failed (Debian/Ubuntu: apt-get install python3-venv); log: $log"
     fi
     if ! "$venv/bin/python" -m pip install --quiet --no-input --no-deps \
-            --only-binary=:all: -r "$req" >>"$log" 2>&1; then
+            $only_binary -r "$req" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "pip install failed; log: $log"
     fi

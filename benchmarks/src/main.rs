@@ -3,7 +3,8 @@
 //!
 //! Suites: `lattice` (optimal search on UCI Adult, issue #2's targets),
 //! `scale` (10 M and 1 M row synthetic stays, issue #3's targets) and
-//! `attacks` (issue #4: side by side with anonymeter, installed here). The
+//! `attacks` (issue #4: side by side with anonymeter, installed here) and
+//! `synth` (issue #5: MST against the independent baseline). The
 //! peer, ARX, runs on the JVM and cannot be installed from the registries this
 //! project may use, so its figures are the ones measured on this kind of
 //! machine and recorded in the issue; the ratio column compares against those.
@@ -11,6 +12,7 @@
 mod attacks;
 mod lattice;
 mod scale;
+mod synth;
 mod table;
 
 use std::path::PathBuf;
@@ -41,6 +43,8 @@ enum Suite {
     Scale,
     /// The attack suite against anonymeter 1.1.0, side by side, and on a 1 M-row release.
     Attacks,
+    /// MST synthetic data against the independent baseline at ε 0.5 / 1 / 4 (2- and 3-way TVD).
+    Synth,
 }
 
 /// The repository root (the benchmark reads the shipped example data).
@@ -54,8 +58,14 @@ fn main() -> Result<()> {
         Suite::Lattice => ("lattice", lattice::run(&repo_root(), cli.runs)?),
         Suite::Scale => ("scale", scale::run(&repo_root(), &lattice::anonlab_binary()?, cli.runs)?),
         Suite::Attacks => ("attacks", attacks::run(&repo_root(), &lattice::anonlab_binary()?, cli.runs)?),
+        Suite::Synth => ("synth", synth::run(&repo_root())?),
     };
-    table::print(&rows, if name == "attacks" { "anonymeter" } else { "ARX" });
+    let peer = match name {
+        "attacks" => "anonymeter",
+        "synth" => "MST (Python)",
+        _ => "ARX",
+    };
+    table::print(&rows, peer);
 
     if cli.save {
         let path = table::save(&repo_root(), name, &rows)?;

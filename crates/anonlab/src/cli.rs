@@ -30,6 +30,13 @@ pub enum Command {
     /// Attack a release the way an adversary would: singling out, linkability, inference, linkage, membership.
     #[command(long_about = ATTACK_ABOUT)]
     Attack(Box<AttackArgs>),
+    /// Differential privacy: budgeted SQL aggregate queries and the budget ledger.
+    #[command(subcommand)]
+    Dp(DpCommand),
+    /// Write a differentially private synthetic copy of a table (MST).
+    Synth(SynthArgs),
+    /// How well a synthetic (or released) table keeps the real one's statistics.
+    Utility(UtilityArgs),
     /// List the privacy models and quality metrics anonlab implements.
     Models,
 }
@@ -352,4 +359,184 @@ pub enum MembershipTargets {
     Random,
     /// The most isolated members and non-members.
     Outliers,
+}
+
+/// `anonlab dp ...`
+#[derive(Debug, Subcommand)]
+pub enum DpCommand {
+    /// Answer a SQL aggregate query with noise, intervals and its privacy cost.
+    Query(DpQueryArgs),
+    /// Show or set a budget in a ledger.
+    Budget(DpBudgetArgs),
+    /// Run the attack suite against a DP release and check its membership ROC against the claimed ε.
+    Audit(DpAuditArgs),
+}
+
+/// `anonlab dp audit`
+#[derive(Debug, Args)]
+pub struct DpAuditArgs {
+    /// The table the release was made from.
+    #[arg(long, value_name = "FILE")]
+    pub original: PathBuf,
+    /// The release (e.g. DP synthetic data).
+    #[arg(long, value_name = "FILE")]
+    pub release: PathBuf,
+    /// Held-out records of the same population.
+    #[arg(long, value_name = "FILE")]
+    pub control: PathBuf,
+    /// The ε the release claims.
+    #[arg(long)]
+    pub epsilon: f64,
+    /// The δ the release claims.
+    #[arg(long, default_value_t = 1e-9)]
+    pub delta: f64,
+    /// Attacks per attack type.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub n_attacks: usize,
+    /// The column the inference attack guesses (default: the last).
+    #[arg(long, value_name = "COLUMN")]
+    pub secret: Option<String>,
+    /// Seed of the attacks.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where releases are recorded.
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// The budget ledger file (JSON lines); releases are refused once the budget is spent.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// The dataset's name in the ledger (default: the data file's name).
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<String>,
+    /// The analyst's name in the ledger.
+    #[arg(long, value_name = "NAME", env = "ANONLAB_ANALYST")]
+    pub analyst: Option<String>,
+}
+
+/// `anonlab dp query`
+#[derive(Debug, Args)]
+pub struct DpQueryArgs {
+    /// The query, e.g. "SELECT sex, COUNT(*), AVG(age) FROM t WHERE age >= 18 GROUP BY sex".
+    pub sql: String,
+    /// The table (CSV or Parquet).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// CSV delimiter (detected when absent).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Public facts: column bounds, GROUP BY keys, rows per person (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub metadata: Option<PathBuf>,
+    /// What this query may spend: epsilon=E[,delta=D] or rho=R[,delta=D].
+    #[arg(long, value_name = "SPEC")]
+    pub budget: String,
+    /// Confidence level of the intervals.
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Histogram bins behind MEDIAN and QUANTILE.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub quantile_bins: usize,
+    /// Show the cost and noise of each part without reading the data or spending anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The ledger to spend from.
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+}
+
+/// `anonlab dp budget`
+#[derive(Debug, Args)]
+pub struct DpBudgetArgs {
+    /// The ledger.
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+    /// Set the allowance: epsilon=E[,delta=D] or rho=R[,delta=D].
+    #[arg(long, value_name = "SPEC")]
+    pub set: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `anonlab utility`
+#[derive(Debug, Args)]
+pub struct UtilityArgs {
+    /// The real table (what the synthetic one was made from).
+    #[arg(long, value_name = "FILE")]
+    pub real: PathBuf,
+    /// The synthetic or released table.
+    #[arg(long, value_name = "FILE")]
+    pub synthetic: PathBuf,
+    /// Real records not used to make the synthetic table (test set of train-on-synthetic).
+    #[arg(long, value_name = "FILE")]
+    pub holdout: Option<PathBuf>,
+    /// Column to predict in train-on-synthetic / test-on-real.
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// Bins of numeric columns in the marginals.
+    #[arg(long, default_value_t = 10)]
+    pub bins: usize,
+    /// Seed of sampling and the classifier.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `anonlab synth`
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// The table to copy (CSV or Parquet).
+    pub input: PathBuf,
+    /// The synthetic CSV (same columns, header and delimiter as the input).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// ε of the whole release.
+    #[arg(long, default_value_t = 1.0)]
+    pub epsilon: f64,
+    /// δ of the whole release.
+    #[arg(long, default_value_t = 1e-9)]
+    pub delta: f64,
+    /// Seed of the sampling from the private model (never of the noise).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Rows to write (default: a noisy estimate of the input's count).
+    #[arg(long)]
+    pub rows: Option<usize>,
+    /// Bins per numeric or date column.
+    #[arg(long, default_value_t = 32)]
+    pub bins: usize,
+    /// mst, or independent (each column on its own: the baseline).
+    #[arg(long, value_enum, default_value = "mst")]
+    pub method: SynthMethod,
+    /// CSV delimiter of the input (detected when absent).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Also write the synthesis report (budget split, model, domains) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Record the release's cost in a budget ledger.
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+    /// No progress bar or summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `--method` of `anonlab synth`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SynthMethod {
+    /// MST: noisy 1- and 2-way marginals on a maximum spanning tree.
+    Mst,
+    /// Every column sampled on its own from its noisy marginal.
+    Independent,
 }

@@ -20,6 +20,9 @@ fn main() -> ExitCode {
         cli::Command::Report(args) => commands::report::run(&args),
         cli::Command::Generate(args) => commands::generate::run(&args),
         cli::Command::Attack(args) => commands::attack::run(&args),
+        cli::Command::Dp(command) => commands::dp::run(&command),
+        cli::Command::Synth(args) => commands::synth::run(&args),
+        cli::Command::Utility(args) => commands::utility::run(&args),
         cli::Command::Models => commands::models::run(),
     };
     match outcome {
@@ -49,6 +52,9 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn exit_code(err: &anyhow::Error) -> u8 {
     use anonlab_privacy::ErrorKind;
+    if let Some(e) = err.downcast_ref::<anonlab_dp::Error>() {
+        return if e.kind() == anonlab_dp::ErrorKind::Internal { 1 } else { 2 };
+    }
     if let Some(e) = err.downcast_ref::<anonlab_attacks::Error>() {
         return if e.kind() == anonlab_attacks::ErrorKind::Internal { 1 } else { 2 };
     }
