@@ -118,6 +118,34 @@ fn the_ledger_refuses_a_query_that_would_exceed_the_budget() {
     assert_eq!(std::fs::read_to_string(dir.path().join("l.jsonl")).unwrap().lines().count(), 3);
 }
 
+/// Six processes race for a budget that holds three queries: exactly three answer.
+#[test]
+fn concurrent_processes_never_overspend_the_ledger() {
+    let dir = tempdir();
+    let data = adult();
+    let ledger = ["--ledger", "l.jsonl", "--dataset", "adult", "--analyst", "ann"];
+    let mut set = vec!["dp", "budget", "--set", "rho=0.3,delta=1e-6"];
+    set.extend(ledger);
+    anonlab_ok(dir.path(), &set);
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_anonlab"))
+                .args(["dp", "query", "--data", &data, "--budget", "rho=0.1,delta=1e-6", "SELECT COUNT(*) FROM t"])
+                .args(ledger)
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let answered = children.into_iter().map(|mut c| c.wait().unwrap()).filter(|s| s.success()).count();
+    assert_eq!(answered, 3);
+    let spends =
+        std::fs::read_to_string(dir.path().join("l.jsonl")).unwrap().lines().filter(|l| l.contains("spend")).count();
+    assert_eq!(spends, 3);
+}
+
 #[test]
 fn bad_queries_and_settings_get_one_clear_error() {
     let dir = tempdir();
