@@ -524,6 +524,9 @@ pub struct SynthArgs {
     /// Also write the synthesis report (budget split, model, domains) as JSON.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// A public domain (TOML or JSON: per column categories, or numeric/date bounds) that spares its discovery.
+    #[arg(long, value_name = "FILE")]
+    pub domain: Option<PathBuf>,
     /// Record the release's cost in a budget ledger.
     #[command(flatten)]
     pub ledger: LedgerArgs,

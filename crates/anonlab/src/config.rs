@@ -277,17 +277,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| {
-            let place = e
-                .span()
-                .map(|s| {
-                    let line = text[..s.start].matches('\n').count() + 1;
-                    let col = s.start - text[..s.start].rfind('\n').map_or(0, |p| p + 1) + 1;
-                    format!(", line {line}, column {col}")
-                })
-                .unwrap_or_default();
-            anyhow!("{}{place}: {}", path.display(), e.message())
-        })?;
+        let mut config: Config = parse_toml(path, &text)?;
         config.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)
     }
@@ -537,6 +527,21 @@ impl Config {
             (None, None) => Ok(None),
         }
     }
+}
+
+/// Parses a TOML file's text; an error is one line naming the file, line and column.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let place = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start].matches('\n').count() + 1;
+                let col = s.start - text[..s.start].rfind('\n').map_or(0, |p| p + 1) + 1;
+                format!(", line {line}, column {col}")
+            })
+            .unwrap_or_default();
+        anyhow!("{}{place}: {}", path.display(), e.message())
+    })
 }
 
 /// Removes `.` and `name/..` pairs without touching the file system, so paths

@@ -151,8 +151,10 @@ fn bad_queries_and_settings_get_one_clear_error() {
     let dir = tempdir();
     std::fs::write(dir.path().join("meta.toml"), METADATA).unwrap();
     std::fs::write(dir.path().join("bad.toml"), "[columns.age]\nlower = 90\nupper = 17\n").unwrap();
+    std::fs::write(dir.path().join("broken.toml"), "max_contributions = 1\n[columns.age\n").unwrap();
     let data = adult();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
+        (&["--budget", "epsilon=1", "--metadata", "broken.toml", "SELECT COUNT(*) FROM t"], "broken.toml, line 2"),
         (&["--budget", "epsilon=1", "SELECT MAX(age) FROM t"], "function max"),
         (&["--budget", "epsilon=1", "SELECT SUM(age) FROM t"], "needs public bounds"),
         (&["--budget", "epsilon=-1", "SELECT COUNT(*) FROM t"], "epsilon must be a positive number"),

@@ -83,3 +83,28 @@ fn bad_settings_are_one_clear_error() {
         assert!(!dir.path().join("s.csv").exists());
     }
 }
+
+#[test]
+fn a_public_domain_file_is_used_for_its_columns() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("domain.toml"),
+        "[columns.sex]\ntype = \"categories\"\nvalues = [\"Male\", \"Female\"]\n\n[columns.age]\ntype = \"numeric\"\nlower = 17\nupper = 90\n",
+    )
+    .unwrap();
+    let adult = shared_data().join("adult/adult.csv");
+    anonlab_ok(
+        dir.path(),
+        &["synth", adult.to_str().unwrap(), "-o", "s.csv", "--domain", "domain.toml", "--report", "r.json", "-q"],
+    );
+    let text = std::fs::read_to_string(dir.path().join("s.csv")).unwrap();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(';').collect();
+        assert!(["Male", "Female"].contains(&fields[0]), "{line}");
+        let age: f64 = fields[1].parse().unwrap();
+        assert!((17.0..=90.0).contains(&age), "{line}");
+    }
+    std::fs::write(dir.path().join("bad.toml"), "[columns.sex]\ntype = \"colour\"\n").unwrap();
+    let err = anonlab_err(dir.path(), &["synth", adult.to_str().unwrap(), "-o", "s2.csv", "--domain", "bad.toml"], 2);
+    assert!(err.contains("bad.toml"), "{err}");
+}

@@ -62,8 +62,11 @@ impl Metadata {
     /// Reads a TOML metadata file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "reading", &e))?;
-        let m: Metadata =
-            toml::from_str(&text).map_err(|e| Error::invalid(format!("metadata {}: {e}", path.display())))?;
+        let m: Metadata = toml::from_str(&text).map_err(|e| {
+            // One line: the file, where, and what.
+            let line = e.span().map(|s| format!(", line {}", text[..s.start].matches('\n').count() + 1));
+            Error::invalid(format!("metadata {}{}: {}", path.display(), line.unwrap_or_default(), e.message()))
+        })?;
         if m.max_contributions == 0 {
             return Err(Error::invalid(format!("metadata {}: max_contributions must be at least 1", path.display())));
         }

@@ -1,6 +1,6 @@
 //! `anonlab synth`: a differentially private synthetic copy of a table.
 
-use anonlab_dp::synth::{self, Method, Settings};
+use anonlab_dp::synth::{self, Domain, Method, Settings};
 use anonlab_table::io::csv::{CsvOptions, parse_delimiter};
 use anonlab_table::io::{read_table, write_bytes};
 use anyhow::{Context, Result};
@@ -24,7 +24,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
             SynthMethod::Mst => Method::Mst,
             SynthMethod::Independent => Method::Independent,
         },
-        domain: None,
+        domain: args.domain.as_deref().map(read_domain).transpose()?,
     };
     let bar = ProgressBar::with_draw_target(
         Some(1000),
@@ -71,4 +71,14 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reads a public domain file: TOML, or JSON when the name ends in `.json`.
+fn read_domain(path: &std::path::Path) -> Result<Domain> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        serde_json::from_str(&text).with_context(|| format!("{} is not a domain", path.display()))
+    } else {
+        crate::config::parse_toml(path, &text)
+    }
 }
