@@ -8,7 +8,8 @@ use super::*;
 use crate::frame::encode;
 use crate::neighbors::Points;
 
-const ADULT: &str = "/work/shared/data/adult/adult.csv";
+/// UCI Adult as shipped with the repository (examples/adult).
+const ADULT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/adult/adult.csv");
 
 fn adult() -> &'static Table {
     static ADULT_TABLE: OnceLock<Table> = OnceLock::new();
