@@ -30,7 +30,7 @@ pub enum Command {
     /// Attack a release the way an adversary would: singling out, linkability, inference, linkage, membership.
     #[command(long_about = ATTACK_ABOUT)]
     Attack(Box<AttackArgs>),
-    /// Differential privacy: budgeted SQL aggregate queries and the budget ledger.
+    /// Differential privacy: budgeted SQL aggregate queries, the budget ledger, the audit of a DP release.
     #[command(subcommand)]
     Dp(DpCommand),
     /// Write a differentially private synthetic copy of a table (MST).
