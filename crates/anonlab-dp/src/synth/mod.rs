@@ -488,11 +488,10 @@ fn prepare_discovered(column: &Column, shares: &Shares, fine: usize, spent: &mut
             if selected.kept.is_empty() {
                 return Err(Error::invalid(format!(
                     "column '{}' has no value frequent enough to release under this budget (each needed a noisy \
-                     count of {} among about {:.0} rows): it looks like an identifier or free text, or the table is \
-                     too small for this epsilon; drop the column, raise epsilon, or declare the column's domain",
+                     count of {}): it looks like an identifier or free text, or the table is too small for this \
+                     epsilon; drop the column, raise epsilon, or declare the column's domain",
                     column.name(),
-                    selected.threshold,
-                    rows
+                    selected.threshold
                 )));
             }
             let (values, noisy): (Vec<String>, Vec<f64>) =
