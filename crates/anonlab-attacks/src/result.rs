@@ -53,14 +53,9 @@ pub struct AttackResult {
     pub trials: Trials,
     /// Successes of each kind.
     pub successes: Counts,
-    /// Success rate of the attack on the original, with its Wilson interval.
-    pub attack_rate: Estimate,
-    /// Success rate of random guessing.
-    pub baseline_rate: Estimate,
-    /// Success rate of the same attack on records that are not in the release's source.
-    pub control_rate: Option<Estimate>,
-    /// `(attack − control) / (1 − control)` clamped to `[0, 1]` (the attack rate without a control).
-    pub risk: Estimate,
+    /// The rates and the risk (in JSON: `attack_rate`, `baseline_rate`, `control_rate`, `risk`).
+    #[serde(flatten)]
+    pub rates: Rates,
     /// Confidence level of every interval.
     pub confidence_level: f64,
     /// ROC analysis, for attacks that score each target.
@@ -75,16 +70,19 @@ pub struct AttackResult {
     pub seconds: f64,
 }
 
-/// The rates and risk of an attack from its counts.
-#[derive(Debug, Clone, Copy)]
+/// The rates and risk of an attack, each with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rates {
-    /// Attack rate.
+    /// Success rate of the attack on the original, with its Wilson interval.
+    #[serde(rename = "attack_rate")]
     pub attack: Estimate,
-    /// Baseline rate.
+    /// Success rate of random guessing.
+    #[serde(rename = "baseline_rate")]
     pub baseline: Estimate,
-    /// Control rate.
+    /// Success rate of the same attack on records that are not in the release's source.
+    #[serde(rename = "control_rate")]
     pub control: Option<Estimate>,
-    /// Residual risk.
+    /// `(attack − control) / (1 − control)` clamped to `[0, 1]` (the attack rate without a control).
     pub risk: Estimate,
 }
 

@@ -271,10 +271,11 @@ pub fn run(original: &Table, release: &Table, control: Option<&Table>, settings:
     let trials = Trials { attack: n, baseline: n, control: control_figures.map(|c| c.0) };
     let successes =
         Counts { attack: correct as f64, baseline: baseline as f64, control: control_figures.map(|c| c.2 as f64) };
-    let attack_rate = SuccessRate::wilson(n, correct as f64, settings.confidence)?;
+    // Without a control, the risk is the members' rate itself; the control's
+    // rate (false unique matches) is reported beside it, not subtracted.
     let rates =
         Rates::new(Trials { control: None, ..trials }, Counts { control: None, ..successes }, settings.confidence)?;
-    let control_rate = control_figures
+    let control = control_figures
         .map(|(n, _, u)| SuccessRate::wilson(n, u as f64, settings.confidence))
         .transpose()?
         .map(SuccessRate::estimate);
@@ -304,10 +305,7 @@ pub fn run(original: &Table, release: &Table, control: Option<&Table>, settings:
         n_attacks: n,
         trials,
         successes,
-        attack_rate: attack_rate.estimate(),
-        baseline_rate: rates.baseline,
-        control_rate,
-        risk: attack_rate.estimate(),
+        rates: Rates { control, ..rates },
         confidence_level: settings.confidence,
         roc: None,
         details: json!({

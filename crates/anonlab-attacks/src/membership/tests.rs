@@ -61,8 +61,8 @@ fn a_copying_release_is_caught_by_distance() {
     let (original, control) = (continuous(1000, 1), continuous(1000, 2));
     let r = run(&original, &original, &control, &settings(Method::Distance, TargetChoice::Random, 300)).unwrap();
     assert!(auc(&r) > 0.99, "{}", auc(&r));
-    assert!(r.attack_rate.value > 0.95 && r.control_rate.unwrap().value < 0.05, "{:?}", r);
-    assert!(r.risk.value > 0.9, "{:?}", r.risk);
+    assert!(r.rates.attack.value > 0.95 && r.rates.control.unwrap().value < 0.05, "{:?}", r);
+    assert!(r.rates.risk.value > 0.9, "{:?}", r.rates.risk);
     let roc = r.roc.as_ref().unwrap();
     assert_eq!(roc.tpr_at_0_1pct_fpr.value, 1.0);
     assert!(roc.epsilon_lower_bound_conservative > 3.0, "{}", roc.epsilon_lower_bound_conservative);
@@ -81,7 +81,7 @@ fn an_independent_release_shows_no_membership() {
         for targets in [TargetChoice::Random, TargetChoice::Outliers] {
             let r = run(original, independent, control, &settings(method, targets, 2000)).unwrap();
             assert!((auc(&r) - 0.5).abs() < 0.08, "{method} {targets}: AUC {}", auc(&r));
-            assert!(r.risk.value <= 0.1, "{method} {targets}: risk {:?}", r.risk);
+            assert!(r.rates.risk.value <= 0.1, "{method} {targets}: risk {:?}", r.rates.risk);
         }
     }
     // And on continuous data, where there are no ties at all.
@@ -89,7 +89,7 @@ fn an_independent_release_shows_no_membership() {
     for method in [Method::Distance, Method::Density] {
         let r = run(&original, &independent, &control, &settings(method, TargetChoice::Random, 2000)).unwrap();
         assert!((auc(&r) - 0.5).abs() < 0.08, "{method}: AUC {}", auc(&r));
-        assert!(r.risk.value <= 0.1, "{method}: risk {:?}", r.risk);
+        assert!(r.rates.risk.value <= 0.1, "{method}: risk {:?}", r.rates.risk);
     }
 }
 
@@ -115,7 +115,7 @@ fn density_detects_a_release_that_copies_members() {
     let (original, control) = (&parts[0], &parts[1]);
     let r = run(original, original, control, &settings(Method::Density, TargetChoice::Random, 300)).unwrap();
     assert!(auc(&r) > 0.8, "AUC {}", auc(&r));
-    assert!(r.risk.value > 0.3, "{:?}", r.risk);
+    assert!(r.rates.risk.value > 0.3, "{:?}", r.rates.risk);
     assert_eq!(r.mode.as_deref(), Some("density"));
     assert!(r.threat_model.knows.iter().any(|k| k.contains("reference sample")));
     assert_eq!(r.details["rows"]["reference"], 6000 - 300);

@@ -220,10 +220,7 @@ pub fn evaluate(original: &Table, release: &Table, control: Option<&Table>, sett
         n_attacks: n,
         trials,
         successes,
-        attack_rate: rates.attack,
-        baseline_rate: rates.baseline,
-        control_rate: rates.control,
-        risk: rates.risk,
+        rates,
         confidence_level: settings.confidence,
         roc: None,
         details: json!({
@@ -290,7 +287,7 @@ mod tests {
             .collect();
         let t = table(&text);
         let r = run(&t, &t, Some(&t), &settings(Mode::Multivariate)).unwrap();
-        assert_eq!(r.control_rate, Some(r.attack_rate), "the same table as control scores the same");
-        assert_eq!(r.risk.value, 0.0);
+        assert_eq!(r.rates.control, Some(r.rates.attack), "the same table as control scores the same");
+        assert_eq!(r.rates.risk.value, 0.0);
     }
 }

@@ -7,11 +7,11 @@ use std::path::Path;
 use anonlab_attacks::{AttackResult, inference, linkability, linkage, membership, singling_out};
 use anonlab_table::Table;
 use anonlab_table::hierarchy::Hierarchy;
-use anonlab_table::io::csv::{CsvOptions, parse_delimiter};
-use anonlab_table::io::{read_table, write_bytes};
-use anyhow::{Context, Result, anyhow, bail};
+use anonlab_table::io::write_bytes;
+use anyhow::{Result, anyhow, bail};
 
 use crate::cli::{AttackArgs, AttackCommon, AttackKind, MembershipMethod, MembershipTargets, SinglingOutMode};
+use crate::commands::read_input;
 use crate::config::Config;
 
 /// The three tables of an attack.
@@ -22,14 +22,11 @@ struct Tables {
 }
 
 fn read(common: &AttackCommon) -> Result<Tables> {
-    let delimiter = common.delimiter.as_deref().map(parse_delimiter).transpose()?;
-    let load = |path: &Path, what: &str| -> Result<Table> {
-        read_table(path, &CsvOptions { delimiter }).with_context(|| format!("reading the {what} {}", path.display()))
-    };
+    let load = |path: &Path| read_input(path, common.delimiter.as_deref());
     Ok(Tables {
-        original: load(&common.original, "original")?,
-        release: load(&common.release, "release")?,
-        control: common.control.as_deref().map(|p| load(p, "control")).transpose()?,
+        original: load(&common.original)?,
+        release: load(&common.release)?,
+        control: common.control.as_deref().map(load).transpose()?,
     })
 }
 
@@ -157,12 +154,16 @@ fn summary(r: &AttackResult) -> String {
     out.push_str(&format!("{title}: {} attacks, seed {}, {:.2} s\n", r.n_attacks, r.seed, r.seconds));
     out.push_str(&format!("  attacker knows : {}\n", r.threat_model.knows.join("; ")));
     out.push_str(&format!("  success means  : {}\n", r.threat_model.goal));
-    out.push_str(&format!("  attack rate    : {}\n", est(&r.attack_rate)));
-    out.push_str(&format!("  baseline rate  : {}\n", est(&r.baseline_rate)));
-    if let Some(c) = &r.control_rate {
+    out.push_str(&format!("  attack rate    : {}\n", est(&r.rates.attack)));
+    out.push_str(&format!("  baseline rate  : {}\n", est(&r.rates.baseline)));
+    if let Some(c) = &r.rates.control {
         out.push_str(&format!("  control rate   : {}\n", est(c)));
     }
-    out.push_str(&format!("  risk           : {}   ({:.0} % confidence)\n", est(&r.risk), 100.0 * r.confidence_level));
+    out.push_str(&format!(
+        "  risk           : {}   ({:.0} % confidence)\n",
+        est(&r.rates.risk),
+        100.0 * r.confidence_level
+    ));
     if let Some(roc) = &r.roc {
         out.push_str(&format!(
             "  ROC            : AUC {:.3} [{:.3} – {:.3}], TPR {} at 0.1 % FPR, {} at 1 % FPR\n",

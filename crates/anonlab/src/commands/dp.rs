@@ -6,11 +6,10 @@ use std::path::Path;
 use anonlab_dp::Budget;
 use anonlab_dp::ledger::{Ledger, Standing};
 use anonlab_dp::sql::{self, Metadata};
-use anonlab_table::io::csv::{CsvOptions, parse_delimiter};
-use anonlab_table::io::read_table;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::cli::{DpAuditArgs, DpBudgetArgs, DpCommand, DpQueryArgs, LedgerArgs};
+use crate::commands::read_input;
 
 /// Runs `anonlab dp ...`.
 pub fn run(command: &DpCommand) -> Result<()> {
@@ -70,9 +69,7 @@ fn query(args: &DpQueryArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
-    let table = read_table(&args.data, &CsvOptions { delimiter })
-        .with_context(|| format!("reading {}", args.data.display()))?;
+    let table = read_input(&args.data, args.delimiter.as_deref())?;
     // The noise is drawn in memory; nothing leaves until the ledger accepts
     // the cost (a refused answer is dropped unseen).
     let answer = sql::answer(&table, &plan, &metadata, &settings)?;
@@ -129,8 +126,7 @@ fn show_or_set(args: &DpBudgetArgs) -> Result<()> {
 }
 
 fn audit(args: &DpAuditArgs) -> Result<()> {
-    let read =
-        |p: &Path| read_table(p, &CsvOptions { delimiter: None }).with_context(|| format!("reading {}", p.display()));
+    let read = |p: &Path| read_input(p, None);
     let (original, release, control) = (read(&args.original)?, read(&args.release)?, read(&args.control)?);
     let settings = anonlab_dp::audit::Settings {
         epsilon: args.epsilon,
@@ -149,9 +145,9 @@ fn audit(args: &DpAuditArgs) -> Result<()> {
         println!(
             "{}{mode}: risk {:.2} % [{:.2} %, {:.2} %]",
             r.attack,
-            100.0 * r.risk.value,
-            100.0 * r.risk.low,
-            100.0 * r.risk.high
+            100.0 * r.rates.risk.value,
+            100.0 * r.rates.risk.low,
+            100.0 * r.rates.risk.high
         );
     }
     for c in &a.bound_checks {

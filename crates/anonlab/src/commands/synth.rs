@@ -1,19 +1,17 @@
 //! `anonlab synth`: a differentially private synthetic copy of a table.
 
 use anonlab_dp::synth::{self, Domain, Method, Settings};
-use anonlab_table::io::csv::{CsvOptions, parse_delimiter};
-use anonlab_table::io::{read_table, write_bytes};
+use anonlab_table::io::write_bytes;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{SynthArgs, SynthMethod};
 use crate::commands::dp::{ledger, standing_line};
+use crate::commands::read_input;
 
 /// Runs `anonlab synth`.
 pub fn run(args: &SynthArgs) -> Result<()> {
-    let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
-    let input = read_table(&args.input, &CsvOptions { delimiter })
-        .with_context(|| format!("reading {}", args.input.display()))?;
+    let input = read_input(&args.input, args.delimiter.as_deref())?;
     let settings = Settings {
         epsilon: args.epsilon,
         delta: args.delta,
@@ -51,8 +49,8 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         }
         None => None,
     };
-    let out_delimiter = delimiter.unwrap_or(input.delimiter());
-    synth::write_csv(&synthesis, &args.output, out_delimiter)?;
+    // The input's delimiter, as given or detected.
+    synth::write_csv(&synthesis, &args.output, input.delimiter())?;
     if let Some(path) = &args.report {
         write_bytes(path, format!("{}\n", serde_json::to_string_pretty(&synthesis.report)?).as_bytes())?;
     }

@@ -1,17 +1,14 @@
 //! `anonlab utility`: how well a synthetic table keeps the real one's statistics.
 
 use anonlab_dp::utility::{self, Settings};
-use anonlab_table::io::csv::CsvOptions;
-use anonlab_table::io::read_table;
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::UtilityArgs;
+use crate::commands::read_input;
 
 /// Runs `anonlab utility`.
 pub fn run(args: &UtilityArgs) -> Result<()> {
-    let read = |p: &std::path::Path| {
-        read_table(p, &CsvOptions { delimiter: None }).with_context(|| format!("reading {}", p.display()))
-    };
+    let read = |p: &std::path::Path| read_input(p, None);
     let real = read(&args.real)?;
     let synthetic = read(&args.synthetic)?;
     let holdout = args.holdout.as_deref().map(read).transpose()?;
