@@ -165,16 +165,16 @@ pub fn evaluate(original: &Table, release: &Table, control: Option<&Table>, sett
             settings.n_attacks
         ));
     }
-    let singles = |frame: &Frame, qs: &[Query]| -> Vec<bool> {
+    let singles = |index: &Index<'_>, qs: &[Query]| -> Vec<bool> {
         use rayon::prelude::*;
-        let index = Index::new(frame, &encoded.fields);
         qs.par_iter().map(|q| index.singles_out(q)).collect()
     };
-    let on_original = singles(&original_rows, &queries);
-    let on_control = control_rows.as_ref().map(|c| singles(c, &queries));
+    let original_index = Index::new(&original_rows, &encoded.fields);
+    let on_original = singles(&original_index, &queries);
+    let on_control = control_rows.as_ref().map(|c| singles(&Index::new(c, &encoded.fields), &queries));
     let mut baseline_rng = stream(settings.seed, "singling-out/baseline");
     let baseline_queries = generate::random(&release_rows, &columns, settings.n_attacks, n_cols, &mut baseline_rng);
-    let baseline_hits = singles(&original_rows, &baseline_queries).into_iter().filter(|&b| b).count();
+    let baseline_hits = singles(&original_index, &baseline_queries).into_iter().filter(|&b| b).count();
 
     let count = |v: &[bool]| v.iter().filter(|&&b| b).count() as f64;
     let n = settings.n_attacks as u64;
