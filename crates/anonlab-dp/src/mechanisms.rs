@@ -122,44 +122,63 @@ pub fn noisy_max_scale(rho: f64, sensitivity: f64) -> Result<f64> {
     Ok(2.0 * sensitivity / (8.0 * rho).sqrt())
 }
 
-/// Counts of keys found in the data, released with discrete Gaussian noise
-/// of standard deviation `scale`, keeping only keys whose noisy count clears
-/// the threshold (thresholded partition selection, OpenDP's
-/// `make_gaussian_threshold`, Rogers 2023): keys only one person has are
-/// suppressed, so the set of released keys does not reveal who is there.
-/// One person adds up to `contributions` rows, to at most as many keys.
-/// The threshold is the smallest power-of-two multiple of `scale` whose δ
-/// stays within `delta`. Returns the surviving keys, ρ and the δ used.
-pub fn gaussian_threshold_counts(
+/// Keys found in the data whose noisy count cleared a threshold, and the cost.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    /// Kept keys with their noisy counts, sorted by key.
+    pub kept: Vec<(String, i64)>,
+    /// The threshold a noisy count had to reach.
+    pub threshold: i64,
+    /// ρ charged.
+    pub rho: f64,
+    /// δ charged (the chance that a key held by one person is released).
+    pub delta: f64,
+}
+
+/// Thresholded partition selection through OpenDP's `make_gaussian_threshold`
+/// (Rogers 2023): discrete Gaussian noise of standard deviation `scale` on
+/// the count of every key found in the data, releasing the keys whose noisy
+/// count reaches the smallest threshold that keeps δ ≤ `delta`. Keys only a
+/// handful of people hold are thus never published, which makes the key
+/// list itself private. One person adds up to `contributions` rows, to at
+/// most as many keys (L0 = L2 = L∞ = `contributions`, a bound that holds
+/// however they spread).
+pub fn gaussian_threshold(
     counts: HashMap<String, i64>,
-    contributions: i64,
+    contributions: u32,
     scale: f64,
     delta: f64,
-) -> Result<(HashMap<String, i64>, f64, f64)> {
+) -> Result<Selected> {
     check_scale(scale)?;
     if !(delta > 0.0 && delta < 1.0) {
         return Err(Error::invalid(format!("delta must lie strictly between 0 and 1; got {delta}")));
     }
-    let d_in = (
-        u32::try_from(contributions).map_err(|_| Error::invalid("too many contributions"))?,
-        contributions,
-        contributions,
-    );
-    let mut threshold = (scale.ceil() as i64).max(1);
-    loop {
-        let m = make_gaussian_threshold::<_, _, Approximate<ZeroConcentratedDivergence>>(
+    let c = f64::from(contributions);
+    let build = |threshold: i64| {
+        make_gaussian_threshold::<_, _, Approximate<ZeroConcentratedDivergence>>(
             MapDomain::new(AtomDomain::<String>::default(), AtomDomain::<i64>::default()),
-            L0PInfDistance::<2, _>(AbsoluteDistance::<i64>::default()),
+            L0PInfDistance(AbsoluteDistance::<f64>::default()),
             scale,
             threshold,
             None,
-        )?;
-        let (rho, used) = m.map(&d_in)?;
-        if used <= delta {
-            return Ok((m.invoke(&counts)?, rho, used));
-        }
-        threshold = threshold.checked_mul(2).ok_or_else(|| Error::invalid("no threshold reaches this delta"))?;
+        )
+    };
+    let cost = |threshold: i64| -> Result<(f64, f64)> { Ok(build(threshold)?.map(&(contributions, c, c))?) };
+    // The smallest threshold meeting δ: δ falls as the threshold grows.
+    let (mut low, mut high) = (1i64, 2i64);
+    while cost(high)?.1 > delta {
+        low = high;
+        high = high.checked_mul(2).ok_or_else(|| Error::invalid("no threshold meets the requested delta"))?;
     }
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if cost(mid)?.1 > delta { low = mid } else { high = mid }
+    }
+    let measurement = build(high)?;
+    let (rho, spent_delta) = measurement.map(&(contributions, c, c))?;
+    let mut kept: Vec<(String, i64)> = measurement.invoke(&counts)?.into_iter().collect();
+    kept.sort();
+    Ok(Selected { kept, threshold: high, rho, delta: spent_delta })
 }
 
 /// Half-width of the interval that holds a discrete-Gaussian-noised count

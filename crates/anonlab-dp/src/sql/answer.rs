@@ -15,7 +15,7 @@ use super::metadata::Metadata;
 use super::parse::{Aggregate, Cmp, Filter, Literal, Output, Plan};
 use crate::budget::epsilon;
 use crate::error::{Error, Result};
-use crate::mechanisms::{gaussian_counts, gaussian_scale, gaussian_threshold_counts, gaussian_values};
+use crate::mechanisms::{gaussian_counts, gaussian_scale, gaussian_threshold, gaussian_values};
 
 /// Joins the values of a multi-column GROUP BY key (a control character no CSV value holds).
 const KEY_SEPARATOR: &str = "\u{1f}";
@@ -328,11 +328,10 @@ pub fn answer(table: &Table, plan: &Plan, metadata: &Metadata, settings: &Settin
             }
         }
         let observed = counts.len();
-        let (released, _, _) =
-            gaussian_threshold_counts(counts, i64::from(metadata.max_contributions), p.scale, cost.delta_keys)?;
-        let mut keys: Vec<Vec<String>> =
-            released.into_keys().map(|k| k.split(KEY_SEPARATOR).map(str::to_string).collect()).collect();
-        keys.sort();
+        let selected = gaussian_threshold(counts, metadata.max_contributions, p.scale, cost.delta_keys)?;
+        // Sorted by their joined text, which orders them column by column.
+        let keys: Vec<Vec<String>> =
+            selected.kept.into_iter().map(|(k, _)| k.split(KEY_SEPARATOR).map(str::to_string).collect()).collect();
         notes.push(format!(
             "GROUP BY keys released by thresholded partition selection: {} of the groups in the data (the rest are too small to show)",
             keys.len().min(observed)

@@ -10,68 +10,14 @@ use std::collections::HashMap;
 
 use anonlab_table::Column;
 use anonlab_table::datatype::DataType;
-use opendp::domains::{AtomDomain, MapDomain, VectorDomain};
-use opendp::measurements::{make_gaussian_threshold, make_private_quantile};
-use opendp::measures::{Approximate, ZeroConcentratedDivergence};
-use opendp::metrics::{AbsoluteDistance, L0PInfDistance, SymmetricDistance};
+use opendp::domains::{AtomDomain, VectorDomain};
+use opendp::measurements::make_private_quantile;
+use opendp::measures::ZeroConcentratedDivergence;
+use opendp::metrics::SymmetricDistance;
 
 use super::columns::{MAX_DECIMALS, NumberKind, decimals_of, parse_date, parse_number};
 use crate::error::{Error, Result};
-use crate::mechanisms::{gaussian_counts, gaussian_scale};
-
-/// Categories whose noisy count passed the threshold, and the cost.
-#[derive(Debug, Clone)]
-pub(crate) struct Selected {
-    /// Kept values with their noisy counts, sorted by value.
-    pub kept: Vec<(String, i64)>,
-    /// The threshold a noisy count had to reach.
-    pub threshold: i64,
-    /// ρ charged.
-    pub rho: f64,
-    /// δ charged (the chance that a value held by one person is released).
-    pub delta: f64,
-}
-
-/// Thresholded partition selection through OpenDP's `make_gaussian_threshold`:
-/// discrete Gaussian noise of standard deviation `scale` on the count of
-/// every value, releasing the values whose noisy count reaches the smallest
-/// threshold that keeps δ ≤ `delta` for one person (who holds one value of
-/// the column: L0 = L2 = L∞ = 1). Values nobody outside a handful of people
-/// hold are thus never published, which is what makes the category list
-/// itself private.
-pub(crate) fn gaussian_threshold(counts: HashMap<String, i64>, scale: f64, delta: f64) -> Result<Selected> {
-    if !(scale.is_finite() && scale > 0.0) {
-        return Err(Error::invalid(format!("noise scale must be a positive number; got {scale}")));
-    }
-    if !(delta > 0.0 && delta < 1.0) {
-        return Err(Error::invalid(format!("delta must lie strictly between 0 and 1; got {delta}")));
-    }
-    let build = |threshold: i64| {
-        make_gaussian_threshold::<_, _, Approximate<ZeroConcentratedDivergence>>(
-            MapDomain::new(AtomDomain::<String>::default(), AtomDomain::<i64>::default()),
-            L0PInfDistance(AbsoluteDistance::<f64>::default()),
-            scale,
-            threshold,
-            None,
-        )
-    };
-    let cost = |threshold: i64| -> Result<(f64, f64)> { Ok(build(threshold)?.map(&(1, 1.0, 1.0))?) };
-    // The smallest threshold meeting δ: δ falls as the threshold grows.
-    let (mut low, mut high) = (1i64, 2i64);
-    while cost(high)?.1 > delta {
-        low = high;
-        high = high.checked_mul(2).ok_or_else(|| Error::invalid("no threshold meets the requested delta"))?;
-    }
-    while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        if cost(mid)?.1 > delta { low = mid } else { high = mid }
-    }
-    let measurement = build(high)?;
-    let (rho, spent_delta) = measurement.map(&(1, 1.0, 1.0))?;
-    let mut kept: Vec<(String, i64)> = measurement.invoke(&counts)?.into_iter().collect();
-    kept.sort();
-    Ok(Selected { kept, threshold: high, rho, delta: spent_delta })
-}
+use crate::mechanisms::{gaussian_counts, gaussian_scale, gaussian_threshold};
 
 /// Edges of data-independent cells for locating a column: zero and ±10^k,
 /// k = −3…11. Decades are coarse, so even a thin, spread-out column (costs,
@@ -338,7 +284,7 @@ pub(crate) fn numeric_range(column: &Column, kind: &NumberKind, rows: f64, rho: 
             *keys.entry(value.clone()).or_default() += n as i64;
         }
     }
-    let selected = gaussian_threshold(keys, gaussian_scale(0.4 * rho, 1.0)?, delta)?;
+    let selected = gaussian_threshold(keys, 1, gaussian_scale(0.4 * rho, 1.0)?, delta)?;
     let points: Vec<String> =
         selected.kept.into_iter().filter(|(_, c)| *c as f64 >= POINT_SHARE * rows).map(|(v, _)| v).collect();
 
@@ -419,7 +365,7 @@ mod tests {
     fn threshold_releases_frequent_values_only() {
         let counts: HashMap<String, i64> =
             [("common".to_string(), 10_000), ("rare".to_string(), 1)].into_iter().collect();
-        let s = gaussian_threshold(counts, 2.0, 1e-9).unwrap();
+        let s = gaussian_threshold(counts, 1, 2.0, 1e-9).unwrap();
         assert_eq!(s.kept.len(), 1);
         assert_eq!(s.kept[0].0, "common");
         assert!(s.delta <= 1e-9 && s.delta > 0.0);

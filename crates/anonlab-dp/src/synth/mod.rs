@@ -55,7 +55,7 @@ pub use columns::{ColumnSpec, Domain};
 
 use crate::budget;
 use crate::error::{Error, Result};
-use crate::mechanisms::{gaussian_counts, gaussian_scale};
+use crate::mechanisms::{gaussian_counts, gaussian_scale, gaussian_threshold};
 use columns::{Cells, NumberKind, UNKNOWN};
 use discover::Kind;
 use model::{Clique, Forest, Observation, Sampler};
@@ -483,7 +483,7 @@ fn prepare_discovered(column: &Column, shares: &Shares, fine: usize, spent: &mut
                 }
             }
             let sd = gaussian_scale(shares.one_way + shares.discovery, 1.0)?;
-            let selected = discover::gaussian_threshold(counts, sd, shares.delta)?;
+            let selected = gaussian_threshold(counts, 1, sd, shares.delta)?;
             spent.add("1-way marginals with category discovery (partition selection)", selected.rho, selected.delta);
             if selected.kept.is_empty() {
                 return Err(Error::invalid(format!(
