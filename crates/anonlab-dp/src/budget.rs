@@ -57,7 +57,8 @@ impl Budget {
     }
 }
 
-fn check_delta(delta: f64) -> Result<()> {
+/// Refuses a δ outside (0, 1), naming it.
+pub(crate) fn check_delta(delta: f64) -> Result<()> {
     if delta > 0.0 && delta < 1.0 {
         Ok(())
     } else {

@@ -17,6 +17,7 @@ use opendp::measurements::{make_gaussian, make_gaussian_threshold, make_laplace,
 use opendp::measures::{Approximate, MaxDivergence, ZeroConcentratedDivergence};
 use opendp::metrics::{AbsoluteDistance, L0PInfDistance, L1Distance, L2Distance, LInfDistance};
 
+use crate::budget::check_delta;
 use crate::error::{Error, Result};
 
 /// A released vector and what it cost.
@@ -150,9 +151,7 @@ pub fn gaussian_threshold(
     delta: f64,
 ) -> Result<Selected> {
     check_scale(scale)?;
-    if !(delta > 0.0 && delta < 1.0) {
-        return Err(Error::invalid(format!("delta must lie strictly between 0 and 1; got {delta}")));
-    }
+    check_delta(delta)?;
     let c = f64::from(contributions);
     let build = |threshold: i64| {
         make_gaussian_threshold::<_, _, Approximate<ZeroConcentratedDivergence>>(

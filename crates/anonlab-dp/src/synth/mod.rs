@@ -105,9 +105,7 @@ impl Settings {
         if !(self.epsilon.is_finite() && self.epsilon > 0.0) {
             return Err(Error::invalid(format!("epsilon must be a positive number; got {}", self.epsilon)));
         }
-        if !(self.delta > 0.0 && self.delta < 1.0) {
-            return Err(Error::invalid(format!("delta must lie strictly between 0 and 1; got {}", self.delta)));
-        }
+        budget::check_delta(self.delta)?;
         if !(2..=1024).contains(&self.bins) {
             return Err(Error::invalid(format!("bins must be between 2 and 1024; got {}", self.bins)));
         }
