@@ -39,6 +39,99 @@ pub enum Command {
     Utility(UtilityArgs),
     /// List the privacy models and quality metrics anonlab implements.
     Models,
+    /// Run the benchmark platform: web UI and API on http://127.0.0.1:8080, with evaluation workers.
+    #[command(long_about = SERVE_ABOUT)]
+    Serve(Box<ServeArgs>),
+    /// Run an extra evaluation worker against the platform's database (PostgreSQL for several).
+    Worker(WorkerArgs),
+    /// The platform's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+const SERVE_ABOUT: &str = "Run the benchmark platform: the web UI and the JSON API (/api/v1, OpenAPI at \
+/api/v1/openapi.json), with evaluation workers in the same process.
+
+On first start it creates the data directory, an SQLite database and the vault key in it (or uses \
+PostgreSQL given --database-url / ANONLAB_DATABASE_URL), prints the admin account's password once, and \
+seeds the demo: UCI Adult and a medical table as challenges, the built-in anonymizers and attacks. \
+Settings come from flags, then ANONLAB_* environment variables, then --config FILE (TOML with the same \
+names in snake_case).";
+
+/// `anonlab serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML file with the server's settings (flags and environment override it).
+    #[arg(long, value_name = "FILE", env = "ANONLAB_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT", env = "ANONLAB_BIND")]
+    pub bind: Option<std::net::SocketAddr>,
+    /// Directory for the SQLite database and the vault key [default: ./anonlab-data].
+    #[arg(long, value_name = "DIR", env = "ANONLAB_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://...); the SQLite file in the data directory when absent.
+    #[arg(long, value_name = "URL", env = "ANONLAB_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Evaluation workers in this process (0: leave evaluation to `anonlab worker`) [default: 1].
+    #[arg(long, value_name = "N", env = "ANONLAB_WORKERS")]
+    pub workers: Option<usize>,
+    /// Largest dataset upload in bytes [default: 67108864].
+    #[arg(long, value_name = "BYTES", env = "ANONLAB_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<usize>,
+    /// Mark cookies Secure (when served over HTTPS).
+    #[arg(long, env = "ANONLAB_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Do not seed the demo challenges and submissions.
+    #[arg(long)]
+    pub no_demo: bool,
+    /// Log as JSON lines (for log collectors) instead of text.
+    #[arg(long, env = "ANONLAB_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// `anonlab worker`
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The platform's database (the server's --database-url).
+    #[arg(long, value_name = "URL", env = "ANONLAB_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The server's data directory (for its SQLite file and the vault key; or set ANONLAB_VAULT_KEY) [default: ./anonlab-data].
+    #[arg(long, value_name = "DIR", env = "ANONLAB_DATA_DIR", default_value = "anonlab-data")]
+    pub data_dir: PathBuf,
+    /// Seconds a claimed job stays leased without renewal.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub lease_secs: u64,
+    /// Seconds a running job may take to finish at shutdown before it is handed back.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub grace_secs: u64,
+    /// Hold every job this many milliseconds before recording it (for crash tests).
+    #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+    pub hold_ms: u64,
+    /// Log as JSON lines.
+    #[arg(long, env = "ANONLAB_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// `anonlab audit`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check that no entry of the audit log was altered, removed or reordered.
+    Verify(AuditVerifyArgs),
+}
+
+/// `anonlab audit verify`
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// The platform's database (the server's --database-url).
+    #[arg(long, value_name = "URL", env = "ANONLAB_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The server's data directory (SQLite file and vault key).
+    #[arg(long, value_name = "DIR", env = "ANONLAB_DATA_DIR", default_value = "anonlab-data")]
+    pub data_dir: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `anonlab anonymize`

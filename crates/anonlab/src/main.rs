@@ -24,6 +24,9 @@ fn main() -> ExitCode {
         cli::Command::Synth(args) => commands::synth::run(&args),
         cli::Command::Utility(args) => commands::utility::run(&args),
         cli::Command::Models => commands::models::run(),
+        cli::Command::Serve(args) => commands::serve::run(&args),
+        cli::Command::Worker(args) => commands::serve::worker(&args),
+        cli::Command::Audit(cli::AuditCommand::Verify(args)) => commands::serve::audit_verify(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,6 +57,9 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     use anonlab_privacy::ErrorKind;
     if let Some(e) = err.downcast_ref::<anonlab_dp::Error>() {
         return if e.kind() == anonlab_dp::ErrorKind::Internal { 1 } else { 2 };
+    }
+    if let Some(e) = err.downcast_ref::<anonlab_arena::Error>() {
+        return if e.is_user_fault() { 2 } else { 1 };
     }
     if let Some(e) = err.downcast_ref::<anonlab_attacks::Error>() {
         return if e.kind() == anonlab_attacks::ErrorKind::Internal { 1 } else { 2 };

@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod dp;
 mod identifiers;
+mod platform;
 mod pycanon_oracle;
 mod report;
 mod risk;

@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod models;
 pub mod report;
 pub mod risk;
+pub mod serve;
 pub mod synth;
 pub mod utility;
 
