@@ -193,8 +193,8 @@ impl AuditLog {
         .fetch_all(self.store.pool())
         .await?;
         let mut prev = GENESIS.to_string();
-        let mut expected_seq = 1;
-        for row in &rows {
+        for (index, row) in rows.iter().enumerate() {
+            let expected_seq = index as i64 + 1;
             let seq: i64 = row.try_get("seq")?;
             let get = |c: &str| -> Result<String> { Ok(row.try_get::<String, _>(c)?) };
             let problem = if seq != expected_seq {
@@ -215,7 +215,6 @@ impl AuditLog {
                 });
             }
             prev = get("hash")?;
-            expected_seq += 1;
         }
         Ok(Verification { entries: rows.len() as u64, intact: true, problem: None, head: prev })
     }

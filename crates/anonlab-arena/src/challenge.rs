@@ -106,6 +106,11 @@ pub struct UtilitySpec {
     /// Column a classifier trained on the release predicts on the real test part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The columns the classifier may use; every other released column when
+    /// empty. Name them when a column would give the answer away (a cause of
+    /// death predicts death perfectly), so the task measures what it should.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
 }
 
 /// What an attacker knows: the columns it can link on and the one it wants.
@@ -160,6 +165,15 @@ impl ChallengeSpec {
         known(&self.threat_model.secret, "threat model secret")?;
         if let Some(t) = &self.utility.target {
             known(t, "utility target")?;
+        }
+        for f in &self.utility.features {
+            known(f, "utility feature")?;
+            if self.utility.target.as_deref() == Some(f.as_str()) {
+                return Err(Error::invalid(format!("the utility target '{f}' cannot also be a feature")));
+            }
+        }
+        if !self.utility.features.is_empty() && self.utility.target.is_none() {
+            return Err(Error::invalid("utility features need a utility target"));
         }
         let SplitSpec { train, control, .. } = self.split;
         if !(train > 0.0 && control > 0.0 && train + control < 1.0) {

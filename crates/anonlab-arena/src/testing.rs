@@ -107,11 +107,11 @@ impl TestDb {
     /// Closes the pool and drops the PostgreSQL database.
     pub async fn drop_database(self) {
         self.arena.store.close().await;
-        if let Some(name) = self.postgres_name {
-            if let Ok(admin) = sqlx::AnyPool::connect(&postgres_admin_url()).await {
-                let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
-                admin.close().await;
-            }
+        if let Some(name) = self.postgres_name
+            && let Ok(admin) = sqlx::AnyPool::connect(&postgres_admin_url()).await
+        {
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+            admin.close().await;
         }
     }
 }

@@ -260,7 +260,7 @@ async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, hold: Du
             };
             let csv = arena.vault.get(&release_object(&work.challenge.id, &work.anonymizer.id)).await?;
             let metrics = tokio::task::spawn_blocking(move || {
-                let release = anonlab_table::io::csv::read_csv_bytes(&csv, "release", &Default::default())?;
+                let release = evaluate::read_release(&csv)?;
                 evaluate::run_attack(&spec, &split, &release, builtin, work.seed)
             })
             .await

@@ -4,6 +4,7 @@
 
 use anonlab_arena::Arena;
 use anonlab_arena::accounts::{Role, random_password};
+use anonlab_arena::audit::{Event, Outcome};
 use anonlab_arena::evaluate::demo::{demo_anonymizers, demo_challenges};
 use anonlab_arena::submission::{BuiltinAttack, Implementation, Visibility};
 use anyhow::Result;
@@ -31,7 +32,18 @@ pub async fn seed(arena: &Arena) -> Result<()> {
     }
     for demo in demo_challenges() {
         let dataset = arena.create_dataset(&owner, demo.slug, demo.csv.to_vec(), usize::MAX).await?;
-        arena.create_challenge(&owner, demo.slug, demo.title, demo.description, &dataset.id, demo.spec).await?;
+        let challenge =
+            arena.create_challenge(&owner, demo.slug, demo.title, demo.description, &dataset.id, demo.spec).await?;
+        arena
+            .audit
+            .record(Event {
+                actor: "system",
+                action: "demo.seed",
+                target: &challenge.id,
+                outcome: Outcome::Allowed,
+                detail: serde_json::json!({ "dataset": dataset.id, "rows": dataset.row_count }),
+            })
+            .await?;
     }
     Ok(())
 }

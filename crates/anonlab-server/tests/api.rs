@@ -59,7 +59,8 @@ enum Who {
     Admin,
 }
 
-const CALLERS: [Who; 6] = [Who::Anonymous, Who::Researcher, Who::OtherResearcher, Who::Owner, Who::OtherOwner, Who::Admin];
+const CALLERS: [Who; 6] =
+    [Who::Anonymous, Who::Researcher, Who::OtherResearcher, Who::Owner, Who::OtherOwner, Who::Admin];
 
 /// A signed-up user with a bearer token and a browser session.
 struct Account {
@@ -125,7 +126,8 @@ impl Platform {
         let challenge =
             arena.create_challenge(&owner, "clinic", "Clinic", "A small clinic.", &dataset.id, spec).await.unwrap();
         let mondrian = |k| Implementation::BuiltinAnonymizer(BuiltinAnonymizer::Mondrian { k });
-        let public = arena.create_submission(&researcher, "rita-public", mondrian(2), Visibility::Public).await.unwrap();
+        let public =
+            arena.create_submission(&researcher, "rita-public", mondrian(2), Visibility::Public).await.unwrap();
         let private =
             arena.create_submission(&researcher, "rita-private", mondrian(3), Visibility::Private).await.unwrap();
         let app = router(AppState::new(arena, config).unwrap());
@@ -336,7 +338,10 @@ fn matrix() -> Vec<Row> {
         row(get(), "/api/v1/me", &[], Send::Nothing, [401, 200, 200, 200, 200, 200]),
         row(post(), "/api/v1/users", &[], Send::Register, [201; 6]),
         row(post(), "/api/v1/users", &[], Send::RegisterOwner, [401, 403, 403, 403, 403, 201]),
-        Row { records: Some("user.list"), ..row(get(), "/api/v1/users", &[], Send::Nothing, [401, 403, 403, 403, 403, 200]) },
+        Row {
+            records: Some("user.list"),
+            ..row(get(), "/api/v1/users", &[], Send::Nothing, [401, 403, 403, 403, 403, 200])
+        },
         row(post(), "/api/v1/datasets", &[], Send::Csv, [401, 403, 403, 201, 201, 201]),
         Row {
             records: Some("dataset.list"),
@@ -368,7 +373,10 @@ fn matrix() -> Vec<Row> {
         row(get(), "/api/v1/submissions", &[], Send::Nothing, [200; 6]),
         row(get(), "/api/v1/submissions/{id}", &[Public], Send::Nothing, [200; 6]),
         row(get(), "/api/v1/submissions/{id}", &[Private], Send::Nothing, [404, 200, 404, 404, 404, 200]),
-        Row { records: Some("audit.read"), ..row(get(), "/api/v1/audit", &[], Send::Nothing, [401, 403, 403, 403, 403, 200]) },
+        Row {
+            records: Some("audit.read"),
+            ..row(get(), "/api/v1/audit", &[], Send::Nothing, [401, 403, 403, 403, 403, 200])
+        },
         row(get(), "/api/v1/audit/verify", &[], Send::Nothing, [401, 403, 403, 403, 403, 200]),
         row(get(), "/api/v1/queue", &[], Send::Nothing, [401, 200, 200, 200, 200, 200]),
         row(get(), "/api/v1/catalog", &[], Send::Nothing, [200; 6]),
@@ -401,7 +409,9 @@ impl Platform {
         let researcher = self.account(Who::Researcher);
         match send {
             Send::Nothing => Payload::None,
-            Send::Login => Payload::Json(json!({ "username": researcher.user.username, "password": researcher.password })),
+            Send::Login => {
+                Payload::Json(json!({ "username": researcher.user.username, "password": researcher.password }))
+            }
             Send::Token => Payload::Json(
                 json!({ "username": researcher.user.username, "password": researcher.password, "name": format!("script {n}") }),
             ),
@@ -484,7 +494,9 @@ async fn authorization_matrix_on_every_route_and_caller() {
                 }
                 if let Some(action) = row.records.filter(|_| reply.status.is_success()) {
                     assert!(
-                        entries.iter().any(|e| e.action == action && e.outcome == "allowed" && e.actor == p.account(who).user.id),
+                        entries
+                            .iter()
+                            .any(|e| e.action == action && e.outcome == "allowed" && e.actor == p.account(who).user.id),
                         "{what}: {action} not audited: {entries:?}"
                     );
                 }
@@ -540,20 +552,16 @@ fn assert_no_secrets_in_audit(p: &Platform, entries: &[Entry]) {
 async fn expired_and_revoked_credentials_are_refused() {
     on_both_backends!(config(), |p, backend| {
         let user = &p.account(Who::Researcher).user;
-        let expired = p
-            .db
-            .arena
-            .store
-            .issue_credential(user, CredentialKind::ApiToken, "expired", Duration::ZERO)
-            .await
-            .unwrap();
+        let expired =
+            p.db.arena.store.issue_credential(user, CredentialKind::ApiToken, "expired", Duration::ZERO).await.unwrap();
         for uri in ["/api/v1/me", "/api/v1/challenges", "/api/v1/catalog"] {
             let reply = p.send(build(Method::GET, uri, Auth::Bearer(&expired.secret), Payload::None)).await;
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{backend} {uri}: {}", reply.text());
             assert!(reply.json()["error"]["message"].as_str().unwrap().contains("expired"), "{}", reply.text());
         }
         // A malformed Authorization header is a 401 too.
-        let request = Request::get("/api/v1/me").header(header::AUTHORIZATION, "Basic YWRhOmFkYQ==").body(Body::empty());
+        let request =
+            Request::get("/api/v1/me").header(header::AUTHORIZATION, "Basic YWRhOmFkYQ==").body(Body::empty());
         assert_eq!(p.send(request.unwrap()).await.status, StatusCode::UNAUTHORIZED);
 
         // A session cookie that was revoked is a 401 on the API.
@@ -624,7 +632,10 @@ async fn cookie_sessions_need_the_csrf_token_and_the_same_origin() {
 
         // Bearer tokens are not sent by browsers on their own: no CSRF token needed.
         let bearer = Auth::Bearer(&p.account(Who::Researcher).token);
-        assert_eq!(p.send(build(Method::POST, "/api/v1/submissions", bearer, submission())).await.status, StatusCode::CREATED);
+        assert_eq!(
+            p.send(build(Method::POST, "/api/v1/submissions", bearer, submission())).await.status,
+            StatusCode::CREATED
+        );
 
         // A cross-site Origin is refused, even with the right token; the same site is not.
         for (origin, expected) in [("https://evil.example", 403), ("http://localhost:8080", 201)] {
@@ -667,7 +678,8 @@ async fn sign_in_sets_a_strict_cookie_issues_tokens_and_is_rate_limited() {
         p.secret(secret.clone());
         // The cookie signs the next request in.
         let csrf = body["csrf_token"].as_str().unwrap();
-        let reply = p.send(build(Method::GET, "/api/v1/me", Auth::Cookie { secret: &secret, csrf: None }, Payload::None)).await;
+        let reply =
+            p.send(build(Method::GET, "/api/v1/me", Auth::Cookie { secret: &secret, csrf: None }, Payload::None)).await;
         assert_eq!(reply.json()["csrf_token"], csrf);
 
         let wrong = "not rita's password at all";
@@ -678,12 +690,17 @@ async fn sign_in_sets_a_strict_cookie_issues_tokens_and_is_rate_limited() {
         // An unknown name gets the same answer; a password typed as the name is not recorded.
         let typed_as_name = "rita-password-in-the-name-field";
         p.secret(typed_as_name);
-        let reply = p.post("/api/v1/auth/login", Who::Anonymous, json!({ "username": typed_as_name, "password": wrong })).await;
+        let reply =
+            p.post("/api/v1/auth/login", Who::Anonymous, json!({ "username": typed_as_name, "password": wrong })).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 
         // A token: 201, shown once, works as a bearer credential.
         let reply = p
-            .post("/api/v1/tokens", Who::Anonymous, json!({ "username": "rita", "password": rita.password, "name": "ci" }))
+            .post(
+                "/api/v1/tokens",
+                Who::Anonymous,
+                json!({ "username": "rita", "password": rita.password, "name": "ci" }),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
         let token = reply.json()["token"].as_str().unwrap().to_string();
@@ -699,7 +716,11 @@ async fn sign_in_sets_a_strict_cookie_issues_tokens_and_is_rate_limited() {
         assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{backend}");
         assert_eq!(reply.code(), "rate_limited");
         let reply = p
-            .post("/api/v1/tokens", Who::Anonymous, json!({ "username": "rita", "password": rita.password, "name": "x" }))
+            .post(
+                "/api/v1/tokens",
+                Who::Anonymous,
+                json!({ "username": "rita", "password": rita.password, "name": "x" }),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
 
@@ -713,7 +734,12 @@ async fn sign_in_sets_a_strict_cookie_issues_tokens_and_is_rate_limited() {
         let id = rita.user.id.as_str();
         assert_eq!(
             logins,
-            [("allowed", id, id), ("denied", "anonymous", id), ("denied", "anonymous", ""), ("denied", "anonymous", "")]
+            [
+                ("allowed", id, id),
+                ("denied", "anonymous", id),
+                ("denied", "anonymous", ""),
+                ("denied", "anonymous", "")
+            ]
         );
         assert_no_secrets_in_audit(&p, &entries);
     });
@@ -726,11 +752,15 @@ async fn sign_in_sets_a_strict_cookie_issues_tokens_and_is_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_makes_researchers_and_admins_make_the_rest() {
     on_both_backends!(config(), |p, backend| {
-        let reply = p.post("/api/v1/users", Who::Anonymous, json!({ "username": "newbie", "password": "a long password 1" })).await;
+        let reply = p
+            .post("/api/v1/users", Who::Anonymous, json!({ "username": "newbie", "password": "a long password 1" }))
+            .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{backend}: {}", reply.text());
         assert_eq!(reply.json()["role"], "researcher");
         assert!(reply.json().get("password_hash").is_none());
-        let reply = p.post("/api/v1/users", Who::Anonymous, json!({ "username": "newbie", "password": "a long password 2" })).await;
+        let reply = p
+            .post("/api/v1/users", Who::Anonymous, json!({ "username": "newbie", "password": "a long password 2" }))
+            .await;
         assert_eq!((reply.status, reply.code().as_str()), (StatusCode::CONFLICT, "conflict"));
         for role in ["admin", "data-owner"] {
             let body = json!({ "username": format!("sneaky-{role}"), "password": "a long password 3", "role": role });
@@ -777,7 +807,10 @@ async fn researcher_cannot_download_or_inspect_datasets() {
             }
         }
         // Not even a dataset id that does not exist is answered differently.
-        assert_eq!(p.get("/api/v1/datasets/ds_00000000000000000000/download", Who::Researcher).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            p.get("/api/v1/datasets/ds_00000000000000000000/download", Who::Researcher).await.status,
+            StatusCode::FORBIDDEN
+        );
         // The owner gets the bytes as uploaded.
         let reply = p.get(&format!("/api/v1/datasets/{}/download", p.dataset.id), Who::Owner).await;
         assert_eq!(reply.status, StatusCode::OK);
@@ -816,7 +849,10 @@ async fn researcher_cannot_see_another_researchers_private_submission() {
                 // Exactly the answer for an id that does not exist, but for the id.
                 assert_eq!(reply.status, StatusCode::NOT_FOUND, "{backend} {who:?}");
                 assert_eq!(missing.status, StatusCode::NOT_FOUND);
-                assert_eq!(reply.text().replace(private.as_str(), "ID"), missing.text().replace("sub_00000000000000000000", "ID"));
+                assert_eq!(
+                    reply.text().replace(private.as_str(), "ID"),
+                    missing.text().replace("sub_00000000000000000000", "ID")
+                );
             }
             let listed = p.get("/api/v1/submissions", who).await.json();
             let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
@@ -837,7 +873,8 @@ async fn researcher_cannot_change_a_challenge() {
         let uri = format!("/api/v1/challenges/{}", p.challenge.id);
         for who in [Who::Researcher, Who::OtherOwner] {
             let before = p.audit_head().await;
-            let reply = p.call(Method::PATCH, &uri, who, Payload::Json(json!({ "version": 1, "title": "Mine now" }))).await;
+            let reply =
+                p.call(Method::PATCH, &uri, who, Payload::Json(json!({ "version": 1, "title": "Mine now" }))).await;
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{backend} {who:?}: {}", reply.text());
             let entries = p.audit_since(before).await;
             assert!(entries.iter().any(|e| e.action == "challenge.edit" && e.outcome == "denied"), "{entries:?}");
@@ -859,10 +896,14 @@ async fn researcher_cannot_change_a_challenge() {
 async fn bad_json_gets_400_415_and_422() {
     on_both_backends!(config(), |p, backend| {
         let raw = |ct, body: &str| Payload::Raw(ct, body.as_bytes().to_vec());
-        let reply = p.call(Method::POST, "/api/v1/submissions", Who::Researcher, raw("application/json", "{\"name\": ")).await;
+        let reply =
+            p.call(Method::POST, "/api/v1/submissions", Who::Researcher, raw("application/json", "{\"name\": ")).await;
         assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "malformed"), "{backend}");
         let reply = p.call(Method::POST, "/api/v1/submissions", Who::Researcher, raw("text/plain", "{}")).await;
-        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        );
         let reply = p.call(Method::POST, "/api/v1/auth/login", Who::Anonymous, Payload::None).await;
         assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         let anonymizer = json!({ "kind": "builtin-anonymizer", "algorithm": "mondrian", "k": 5 });
@@ -870,18 +911,35 @@ async fn bad_json_gets_400_415_and_422() {
             (json!({ "name": 5, "implementation": anonymizer }), "a number for a name"),
             (json!({ "implementation": anonymizer }), "no name"),
             (json!({ "name": "x", "implementation": anonymizer, "colour": "red" }), "an unknown field"),
-            (json!({ "name": "x", "implementation": { "kind": "builtin-anonymizer", "algorithm": "mondrian", "k": 5, "l": 2 } }), "an unknown setting"),
-            (json!({ "name": "x", "implementation": { "kind": "builtin-anonymizer", "algorithm": "magic" } }), "an unknown algorithm"),
-            (json!({ "name": "x", "implementation": { "kind": "builtin-anonymizer", "algorithm": "mondrian", "k": 1 } }), "k = 1"),
-            (json!({ "name": "x", "implementation": { "kind": "remote", "url": "http://example.invalid" } }), "a remote service"),
+            (
+                json!({ "name": "x", "implementation": { "kind": "builtin-anonymizer", "algorithm": "mondrian", "k": 5, "l": 2 } }),
+                "an unknown setting",
+            ),
+            (
+                json!({ "name": "x", "implementation": { "kind": "builtin-anonymizer", "algorithm": "magic" } }),
+                "an unknown algorithm",
+            ),
+            (
+                json!({ "name": "x", "implementation": { "kind": "builtin-anonymizer", "algorithm": "mondrian", "k": 1 } }),
+                "k = 1",
+            ),
+            (
+                json!({ "name": "x", "implementation": { "kind": "remote", "url": "http://example.invalid" } }),
+                "a remote service",
+            ),
             (json!({ "name": " ", "implementation": anonymizer }), "a blank name"),
             (json!({ "name": "x", "implementation": anonymizer, "visibility": "secret" }), "an unknown visibility"),
         ] {
             let reply = p.post("/api/v1/submissions", Who::Researcher, body).await;
-            assert_eq!((reply.status, reply.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"), "{backend}: {why}");
+            assert_eq!(
+                (reply.status, reply.code().as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+                "{backend}: {why}"
+            );
         }
         // Challenges: unknown spec fields, columns that do not exist, bad slugs, taken slugs.
-        let challenge = |slug: &str, spec: Value| json!({ "slug": slug, "title": "T", "dataset_id": p.dataset.id, "spec": spec });
+        let challenge =
+            |slug: &str, spec: Value| json!({ "slug": slug, "title": "T", "dataset_id": p.dataset.id, "spec": spec });
         let mut unknown_field = spec();
         unknown_field["threat_model"]["budget"] = json!(3);
         let mut unknown_top = spec();
@@ -923,7 +981,10 @@ async fn bad_uploads_get_413_415_and_422() {
     on_both_backends!(small.clone(), |p, backend| {
         let uri = "/api/v1/datasets?name=bad";
         let reply = p.upload(uri, Who::Owner, "application/json", CSV.as_bytes().to_vec()).await;
-        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        );
         let reply = p.call(Method::POST, uri, Who::Owner, Payload::None).await;
         assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "no content type");
         let reply = p.upload(uri, Who::Owner, "text/csv", Vec::new()).await;
@@ -994,13 +1055,20 @@ async fn unknown_ids_and_routes_get_404() {
         assert_eq!(p.post("/api/v1/challenges", Who::Admin, body).await.status, StatusCode::NOT_FOUND);
         // An attack is not a leaderboard entry.
         let attack = p
-            .post("/api/v1/submissions", Who::Researcher, json!({ "name": "a", "implementation": { "kind": "builtin-attack", "attack": "linkage" } }))
+            .post(
+                "/api/v1/submissions",
+                Who::Researcher,
+                json!({ "name": "a", "implementation": { "kind": "builtin-attack", "attack": "linkage" } }),
+            )
             .await;
         assert_eq!(attack.status, StatusCode::CREATED, "{}", attack.text());
         let uri = format!("/api/v1/challenges/{ch}/entries/{}", attack.json()["id"].as_str().unwrap());
         assert_eq!(p.get(&uri, Who::Anonymous).await.status, StatusCode::NOT_FOUND);
         // A known route with a method it does not have.
-        assert_eq!(p.call(Method::DELETE, &format!("/api/v1/challenges/{ch}"), Who::Admin, Payload::None).await.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(
+            p.call(Method::DELETE, &format!("/api/v1/challenges/{ch}"), Who::Admin, Payload::None).await.status,
+            StatusCode::METHOD_NOT_ALLOWED
+        );
     });
 }
 
@@ -1026,13 +1094,19 @@ async fn concurrent_edits_conflict() {
             assert_eq!(now["title"], winner.json()["title"]);
         }
         // A stale version alone is a conflict too.
-        let reply = p.call(Method::PATCH, &uri, Who::Owner, Payload::Json(json!({ "version": 1, "title": "Stale" }))).await;
+        let reply =
+            p.call(Method::PATCH, &uri, Who::Owner, Payload::Json(json!({ "version": 1, "title": "Stale" }))).await;
         assert_eq!(reply.status, StatusCode::CONFLICT);
         // Only the description changes when only it is sent; the slug works as the id.
         let version = p.get(&uri, Who::Anonymous).await.json()["version"].as_i64().unwrap();
         let by_slug = format!("/api/v1/challenges/{}", p.challenge.slug);
         let reply = p
-            .call(Method::PATCH, &by_slug, Who::Owner, Payload::Json(json!({ "version": version, "description": "New." })))
+            .call(
+                Method::PATCH,
+                &by_slug,
+                Who::Owner,
+                Payload::Json(json!({ "version": version, "description": "New." })),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
         assert_eq!(reply.json()["description"], "New.");
@@ -1073,7 +1147,9 @@ async fn openapi_document_lists_every_route() {
     let routes: BTreeSet<(String, String)> =
         matrix().iter().map(|r| (r.method.to_string(), r.route.to_string())).collect();
     assert_eq!(documented, routes);
-    for schema in ["ErrorBody", "Challenge", "ChallengeSpec", "Submission", "Implementation", "Dataset", "Leaderboard", "User"] {
+    for schema in
+        ["ErrorBody", "Challenge", "ChallengeSpec", "Submission", "Implementation", "Dataset", "Leaderboard", "User"]
+    {
         assert!(doc["components"]["schemas"].get(schema).is_some(), "schema {schema} missing");
     }
     for scheme in ["bearer", "session"] {
@@ -1144,8 +1220,7 @@ async fn smoke_test_over_a_real_socket() {
     let me = client.get(format!("{base}/api/v1/me")).send().await.unwrap();
     assert_eq!(me.status(), 200);
     assert_eq!(me.json::<Value>().await.unwrap()["user"]["username"], "smoke");
-    let logout =
-        client.post(format!("{base}/api/v1/auth/logout")).header("x-csrf-token", csrf).send().await.unwrap();
+    let logout = client.post(format!("{base}/api/v1/auth/logout")).header("x-csrf-token", csrf).send().await.unwrap();
     assert_eq!(logout.status(), 204);
     // The cleared cookie is gone from the client; the session is gone from the server.
     assert_eq!(client.get(format!("{base}/api/v1/me")).send().await.unwrap().status(), 401);

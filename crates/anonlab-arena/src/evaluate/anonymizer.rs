@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::submission::BuiltinAnonymizer;
 
 /// The field delimiter of every release CSV the evaluator writes.
-pub(crate) const RELEASE_DELIMITER: u8 = b',';
+const RELEASE_DELIMITER: u8 = b',';
 
 /// What a suppressed cell of a quasi-identifier shows (ARX's and the privacy crate's convention).
 pub(crate) const SUPPRESSED: &str = anonlab_privacy::release::SUPPRESSED;
@@ -90,10 +90,22 @@ pub fn run_anonymizer(
         }
         BuiltinAnonymizer::Microaggregation { k } => microaggregation(spec, &Prepared::new(spec, &split.train)?, *k)?,
     };
-    let release = read_csv_bytes(&release_csv, "release", &CsvOptions { delimiter: Some(RELEASE_DELIMITER) })?;
+    let release = read_release(&release_csv)?;
     let mut utility = utility::score(spec, split, &release)?;
     utility.seconds = started.elapsed().as_secs_f64();
     Ok(AnonymizerOutcome { release, release_csv, utility })
+}
+
+/// Reads a release CSV the evaluator wrote (stored in the vault) back into
+/// the table [`run_attack`](super::run_attack) takes.
+///
+/// The delimiter is fixed rather than detected: a release of one column, or
+/// one whose labels contain other candidate delimiters, must read back exactly.
+///
+/// # Errors
+/// Bytes that are not such a CSV.
+pub fn read_release(csv: &[u8]) -> Result<Table> {
+    Ok(read_csv_bytes(csv, "release", &CsvOptions { delimiter: Some(RELEASE_DELIMITER) })?)
 }
 
 /// The hierarchy of every quasi-identifier, in spec order, built against

@@ -74,7 +74,7 @@ pub fn demo_challenges() -> Vec<DemoChallenge> {
             description: "7,874 residents of Olmsted County, Minnesota, aged 50 and over, from a study of serum \
                 free light chains and mortality (R survival::flchain). Anonymize age (5-, 10-, 20-year bands), \
                 sex and sample year; the cause of death (chapter) is sensitive, and a classifier trained on the \
-                release predicts death. Attackers know a target's age, sex, sample year and FLC group and want \
+                release predicts death from age, sex and the blood values (the free light chains, creatinine, MGUS). Attackers know a target's age, sex, sample year and FLC group and want \
                 the cause of death.",
             csv: FLCHAIN_CSV,
             spec: parse(FLCHAIN_SPEC),

@@ -187,7 +187,7 @@ fn identity_leaks_more_than_k20_to_inference_and_linkability() {
 #[test]
 fn releases_round_trip_through_csv_with_quotes() {
     let bytes = csv_for_test(&[&["a", "b"], &["[50, 55[", "say \"hi\""], &["", "two\nlines"]]);
-    let t = read_csv_bytes(&bytes, "release", &CsvOptions { delimiter: Some(b',') }).unwrap();
+    let t = read_release(&bytes).unwrap();
     assert_eq!(t.column(0).value(0), "[50, 55[");
     assert_eq!(t.column(1).value(0), "say \"hi\"");
     assert_eq!(t.column(0).null_count(), 1);

@@ -94,7 +94,8 @@ pub(super) fn score(spec: &ChallengeSpec, split: &Split, release: &Table) -> Res
 
     let (classification_accuracy, baseline_accuracy) = match &spec.utility.target {
         Some(target) => {
-            let (release_accuracy, baseline) = classification(release, split, target, &is_qi)?;
+            let (release_accuracy, baseline) =
+                classification(release, split, target, &spec.utility.features, &is_qi)?;
             (Some(release_accuracy), Some(baseline))
         }
         None => (None, None),
@@ -225,10 +226,10 @@ impl ValueSpace {
         let mut index = vec![NONE; dictionary.len()];
         let mut size = 0usize;
         if present.len() <= max_values {
-            for &c in &present {
-                index[c] = size as u32;
-                size += 1;
+            for (i, &c) in present.iter().enumerate() {
+                index[c] = i as u32;
             }
+            size = present.len();
         } else {
             let total: u64 = present.iter().map(|&c| frequencies[c]).sum();
             let (mut before, mut last) = (0u64, None);
@@ -249,9 +250,9 @@ impl ValueSpace {
         let numbers = numbers.map(|x| present.iter().map(|&c| (x[c], index[c])).collect::<Vec<_>>());
         let mut space = ValueSpace { index, size, numbers };
         // Numbers only the other parts hold fall in with the nearest value below.
-        for c in 0..dictionary.len() {
+        for (c, value) in dictionary.iter().enumerate() {
             if space.index[c] == NONE && Some(c) != null {
-                space.index[c] = space.place(&dictionary[c]);
+                space.index[c] = space.place(value);
             }
         }
         space
@@ -437,17 +438,23 @@ impl NaiveBayes {
 }
 
 /// Accuracy on the real test part of naive Bayes predicting `target` from
-/// every other release column, trained on the release and — the baseline — on
+/// every other release column (or the challenge's chosen features), trained on the release and — the baseline — on
 /// the training part itself. Numeric features are pooled into at most
 /// [`FEATURE_BINS`] quantile bins of the training part.
-fn classification(release: &Table, split: &Split, target: &str, is_qi: &dyn Fn(&str) -> bool) -> Result<(f64, f64)> {
+fn classification(
+    release: &Table,
+    split: &Split,
+    target: &str,
+    only: &[String],
+    is_qi: &dyn Fn(&str) -> bool,
+) -> Result<(f64, f64)> {
     let (train, test) = (&split.train, &split.test);
     let target_labels = Labels::new(release, train, target, is_qi(target))?;
     // Classes are categories, whatever they look like: a class value the
     // training part lacks is never predicted right.
     let class_space = ValueSpace::new(target_labels.train, false, usize::MAX, 1);
     let mut features: Vec<(Labels<'_>, ValueSpace)> = Vec::new();
-    for name in release.names().filter(|&n| n != target) {
+    for name in release.names().filter(|&n| n != target && (only.is_empty() || only.iter().any(|f| f == n))) {
         let labels = Labels::new(release, train, name, is_qi(name))?;
         let numeric = numeric_type(labels.train).is_some();
         let max_values = if numeric { FEATURE_BINS } else { usize::MAX };

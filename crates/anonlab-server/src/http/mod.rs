@@ -5,6 +5,7 @@
 //! `/healthz` (the process runs) and `/readyz` (the database answers).
 
 pub mod api;
+pub mod cache;
 pub mod error;
 pub mod extractor;
 mod limits;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// The UI's templates.
     pub templates: Arc<ui::Templates>,
+    /// Recently built leaderboards.
+    pub leaderboards: Arc<cache::LeaderboardCache>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             limits: Arc::new(RateLimits::new(&config)),
             config: Arc::new(config),
             templates: Arc::new(ui::Templates::load()?),
+            leaderboards: Arc::new(cache::LeaderboardCache::new(Duration::from_secs(1))),
         })
     }
 

@@ -239,7 +239,16 @@ impl Browser {
         );
         let point = self.eval(&expression);
         let point = point.as_array().unwrap_or_else(|| panic!("no element {selector} on {}", self.url()));
-        (point[0].as_f64().unwrap_or(0.0), point[1].as_f64().unwrap_or(0.0))
+        let (x, y) = (point[0].as_f64().unwrap_or(0.0), point[1].as_f64().unwrap_or(0.0));
+        // A click must land on the element itself, not on something covering it.
+        let hit = format!(
+            "(() => {{ const e = document.querySelector({}); const h = document.elementFromPoint({x}, {y}); \
+             return h !== null && (e === h || e.contains(h)) ? true : (h ? h.outerHTML.slice(0, 160) : 'nothing'); }})()",
+            json!(selector)
+        );
+        let hit = self.eval(&hit);
+        assert_eq!(hit, Value::Bool(true), "clicking {selector} at ({x}, {y}) would hit another element");
+        (x, y)
     }
 
     /// Clicks the element with the mouse.
@@ -263,7 +272,10 @@ impl Browser {
     /// Replaces the text of an input with `text`, typed as a person would.
     pub fn type_into(&mut self, selector: &str, text: &str) {
         self.click(selector);
-        self.eval(&format!("(() => {{ const e = document.querySelector({}); e.value = ''; e.focus(); }})()", json!(selector)));
+        self.eval(&format!(
+            "(() => {{ const e = document.querySelector({}); e.value = ''; e.focus(); }})()",
+            json!(selector)
+        ));
         self.call("Input.insertText", json!({ "text": text }));
         let value = self.eval(&format!("document.querySelector({}).value", json!(selector)));
         assert_eq!(value.as_str(), Some(text), "typing into {selector}");

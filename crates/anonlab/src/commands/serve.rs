@@ -2,6 +2,7 @@
 //! processes. Settings come from flags, then `ANONLAB_*` environment variables
 //! (clap reads both), then the TOML file.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -91,23 +92,31 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     init_logging(args.log_json);
     runtime()?.block_on(anonlab_server::serve(config.clone(), stop_signal(), |started| {
         // The one place a secret is shown: the terminal of whoever started a
-        // fresh platform. It never goes to the log.
-        println!("anonlab platform on http://{}", started.addr);
-        println!("  database: {}", started.database);
-        println!("  data directory: {}", config.data_dir.display());
+        // fresh platform. It never goes to the log. A closed stdout must not
+        // stop the server, so write errors are ignored.
+        let mut out = std::io::stdout().lock();
+        let mut lines = vec![
+            format!("anonlab platform on http://{}", started.addr),
+            format!("  database: {}", started.database),
+            format!("  data directory: {}", config.data_dir.display()),
+        ];
         if started.key_created {
-            println!(
+            lines.push(format!(
                 "  vault key created: {} (back it up; without it the data cannot be read)",
                 config.data_dir.join(anonlab_arena::vault::KEY_FILE).display()
-            );
+            ));
         }
         if let Some(password) = &started.admin_password {
-            println!(
+            lines.push(format!(
                 "  admin account created: user '{}', password '{password}' (shown only now)",
                 anonlab_server::ADMIN_USER
-            );
+            ));
         }
-        println!("  API: http://{}/api/v1 (OpenAPI: /api/v1/openapi.json); stop with Ctrl-C", started.addr);
+        lines.push(format!("  API: http://{}/api/v1 (OpenAPI: /api/v1/openapi.json); stop with Ctrl-C", started.addr));
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
     }))
 }
 
@@ -125,7 +134,8 @@ pub fn worker(args: &WorkerArgs) -> Result<()> {
         config.lease = Duration::from_secs(args.lease_secs.max(1));
         config.grace = Duration::from_secs(args.grace_secs);
         config.hold = Duration::from_millis(args.hold_ms);
-        println!("{}", config.id);
+        // The id on stdout, for scripts and tests; a closed stdout is no reason to stop.
+        let _ = writeln!(std::io::stdout(), "{}", config.id);
         let (stop, stopping) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             stop_signal().await;

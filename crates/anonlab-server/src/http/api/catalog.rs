@@ -1,7 +1,8 @@
 //! The catalog: the built-in anonymizers and attacks a submission can name,
-//! with their settings — read from the same types (and their doc comments)
-//! that deserialize a submission, through their OpenAPI schemas, so the
-//! catalog cannot drift from what the API accepts.
+//! with their settings. The anonymizers are read from the type that
+//! deserializes a submission (and its doc comments), through its OpenAPI
+//! schema, so the catalog cannot drift from what the API accepts; every
+//! listed configuration is one the API accepts as it stands (tested).
 
 use std::sync::OnceLock;
 
@@ -121,15 +122,27 @@ fn variants(schema: &Value, tag: &str) -> Vec<(String, String, Vec<Setting>)> {
         .collect()
 }
 
+/// What an attack does. The attacks' schema carries no per-variant text
+/// (utoipa drops the doc comments of unit variants), so it is stated here, as
+/// the variants' doc comments in `anonlab_arena::submission` state it; the
+/// match is exhaustive, so a new attack cannot be left undescribed.
+fn attack_description(attack: BuiltinAttack) -> &'static str {
+    match attack {
+        BuiltinAttack::SinglingOut => "Multivariate singling out on the threat model's known columns.",
+        BuiltinAttack::Linkability => "Linkability between two halves of the known columns.",
+        BuiltinAttack::Inference => "Attribute inference of the threat model's secret.",
+        BuiltinAttack::Linkage => "Re-identification of targets in a generalized release.",
+        BuiltinAttack::Membership => "Membership inference by distance to the closest record.",
+    }
+}
+
 fn build() -> Catalog {
-    let schema_of = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
-        serde_json::to_value(schema).unwrap_or(Value::Null)
-    };
+    let schema = serde_json::to_value(BuiltinAnonymizer::schema()).unwrap_or(Value::Null);
     let examples: Vec<Example> = demo_anonymizers()
         .into_iter()
         .map(|(name, a)| Example { name: name.to_string(), implementation: Implementation::BuiltinAnonymizer(a) })
         .collect();
-    let anonymizers = variants(&schema_of(BuiltinAnonymizer::schema()), "algorithm")
+    let anonymizers = variants(&schema, "algorithm")
         .into_iter()
         .map(|(name, description, settings)| {
             // Complete with defaults alone, or as in the first example using it.
@@ -148,21 +161,13 @@ fn build() -> Catalog {
             CatalogItem { name, description, settings, implementation }
         })
         .collect();
-    let descriptions = variants(&schema_of(BuiltinAttack::schema()), "attack");
     let attacks = BuiltinAttack::ALL
         .into_iter()
-        .map(|attack| {
-            let (description, settings) = descriptions
-                .iter()
-                .find(|(name, _, _)| name == attack.name())
-                .map(|(_, d, s)| (d.clone(), s.clone()))
-                .unwrap_or_default();
-            CatalogItem {
-                name: attack.name().to_string(),
-                description,
-                settings,
-                implementation: Some(Implementation::BuiltinAttack(attack)),
-            }
+        .map(|attack| CatalogItem {
+            name: attack.name().to_string(),
+            description: attack_description(attack).to_string(),
+            settings: Vec::new(),
+            implementation: Some(Implementation::BuiltinAttack(attack)),
         })
         .collect();
     Catalog { anonymizers, attacks, examples }
@@ -205,6 +210,7 @@ mod tests {
         let suppression = optimal.settings.iter().find(|s| s.name == "suppression_limit").expect("suppression_limit");
         assert!(!suppression.required, "{suppression:?}");
         assert!(catalog.anonymizers.iter().all(|a| a.implementation.is_some()), "{catalog:#?}");
+        assert!(catalog.anonymizers.iter().all(|a| !a.description.is_empty()), "{catalog:#?}");
         let attacks: Vec<&str> = catalog.attacks.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(attacks, BuiltinAttack::ALL.map(BuiltinAttack::name));
         assert!(catalog.attacks.iter().all(|a| !a.description.is_empty()), "{catalog:#?}");

@@ -103,16 +103,10 @@ pub(super) fn frontier(points: &[FrontierPoint]) -> Result<Option<String>, Chart
                 .label("privacy–utility frontier")
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], FRONTIER.stroke_width(3)));
         }
-        let label = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-        let bold = TextStyle::from((FONT, 13).into_font().style(FontStyle::Bold))
-            .pos(Pos::new(HPos::Left, VPos::Center))
-            .color(&RGBColor(0x10, 0x5e, 0x47));
         chart
-            .draw_series(points.iter().filter(|p| !p.on_frontier).map(|p| {
-                EmptyElement::at((p.risk, p.utility))
-                    + Circle::new((0, 0), 5, OTHER.filled())
-                    + Text::new(shorten(&p.name, 28), (9, 0), label.clone())
-            }))
+            .draw_series(
+                points.iter().filter(|p| !p.on_frontier).map(|p| Circle::new((p.risk, p.utility), 5, OTHER.filled())),
+            )
             .map_err(|e| fail(&e))?
             .label("other entries")
             .legend(|(x, y)| Circle::new((x + 10, y), 5, OTHER.filled()));
@@ -121,11 +115,71 @@ pub(super) fn frontier(points: &[FrontierPoint]) -> Result<Option<String>, Chart
                 EmptyElement::at((p.risk, p.utility))
                     + Circle::new((0, 0), 7, FRONTIER.filled())
                     + Circle::new((0, 0), 7, BLACK.stroke_width(1))
-                    + Text::new(shorten(&p.name, 28), (11, 0), bold.clone())
             }))
             .map_err(|e| fail(&e))?
             .label("on the frontier")
             .legend(|(x, y)| Circle::new((x + 10, y), 6, FRONTIER.filled()));
+
+        // Labels where they overlap neither a marker nor another label: the
+        // frontier's first, then the rest; each tries places around its point.
+        let (left, top) = root.get_base_pixel();
+        let area = chart.plotting_area().get_pixel_range();
+        let centres: Vec<(i32, i32)> = points
+            .iter()
+            .map(|p| {
+                let (x, y) = chart.backend_coord(&(p.risk, p.utility));
+                (x - left, y - top)
+            })
+            .collect();
+        let mut taken: Vec<Bounds> = centres.iter().map(|&(x, y)| Bounds::around(x, y, 8)).collect();
+        // The legend, in the lower right corner.
+        let (right, bottom) = (area.0.end - left, area.1.end - top);
+        taken.push(Bounds { x0: right - 190, y0: bottom - 80, x1: right, y1: bottom });
+        let mut order: Vec<usize> = (0..points.len()).collect();
+        order.sort_by_key(|&i| !points[i].on_frontier);
+        for i in order {
+            let p = points[i];
+            let text = shorten(&p.name, 28);
+            let width = (text.chars().count() as f64 * if p.on_frontier { 7.6 } else { 7.0 }).ceil() as i32;
+            let (x, y) = centres[i];
+            // Right of the point first, then left, then further up or down.
+            let candidates = [0, -15, 15, -30, 30, -45, 45, -60, 60]
+                .into_iter()
+                .flat_map(|dy| [(if dy == 0 { 11 } else { 8 }, dy, false), (if dy == 0 { -11 } else { -8 }, dy, true)]);
+            let fits = |b: &Bounds| {
+                b.x0 >= area.0.start - left
+                    && b.x1 <= area.0.end - left
+                    && b.y0 >= area.1.start - top
+                    && b.y1 <= area.1.end - top
+            };
+            // The first place that fits and overlaps nothing; else the one overlapping least.
+            let place = candidates
+                .map(|(dx, dy, leftwards)| {
+                    let x0 = if leftwards { x + dx - width } else { x + dx };
+                    let bounds = Bounds { x0, y0: y + dy - 8, x1: x0 + width, y1: y + dy + 8 };
+                    let clashes =
+                        taken.iter().filter(|t| t.overlaps(&bounds)).count() + if fits(&bounds) { 0 } else { 100 };
+                    (dx, dy, leftwards, bounds, clashes)
+                })
+                .min_by_key(|c| c.4)
+                .map(|(dx, dy, leftwards, bounds, _)| (dx, dy, leftwards, bounds))
+                .expect("there are candidates");
+            let (dx, dy, leftwards, bounds) = place;
+            taken.push(bounds);
+            if dy.abs() >= 30 {
+                // A label away from its point gets a leader line.
+                let end = (if leftwards { x + dx + 2 } else { x + dx - 2 }, y + dy);
+                root.draw(&PathElement::new(vec![(x, y), end], RGBColor(0xaa, 0xaa, 0xaa).stroke_width(1)))
+                    .map_err(|e| fail(&e))?;
+            }
+            let anchor = Pos::new(if leftwards { HPos::Right } else { HPos::Left }, VPos::Center);
+            let style = if p.on_frontier {
+                TextStyle::from((FONT, 13).into_font().style(FontStyle::Bold)).color(&RGBColor(0x10, 0x5e, 0x47))
+            } else {
+                TextStyle::from((FONT, 13).into_font()).color(&RGBColor(0x33, 0x33, 0x33))
+            };
+            root.draw(&Text::new(text, (x + dx, y + dy), style.pos(anchor))).map_err(|e| fail(&e))?;
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
@@ -265,6 +319,25 @@ pub(super) fn roc(curves: &[RocCurve]) -> Result<Option<String>, ChartError> {
         root.present().map_err(|e| fail(&e))?;
     }
     Ok(Some(inline(&svg, "ROC curves of the attacks that score targets")))
+}
+
+/// A label's or marker's bounding box in pixels.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    x0: i32,
+    y0: i32,
+    x1: i32,
+    y1: i32,
+}
+
+impl Bounds {
+    fn around(x: i32, y: i32, r: i32) -> Bounds {
+        Bounds { x0: x - r, y0: y - r, x1: x + r, y1: y + r }
+    }
+
+    fn overlaps(&self, other: &Bounds) -> bool {
+        self.x0 < other.x1 && other.x0 < self.x1 && self.y0 < other.y1 && other.y0 < self.y1
+    }
 }
 
 type Chart<'a, 'b> = ChartContext<

@@ -26,15 +26,15 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::view::{self, Fields};
-use super::{Guard, error_page, finish, render, require, see_other};
+use super::{Guard, error_page, failed, finish, render, require, see_other};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extractor::{Caller, ClientAddr, SESSION_COOKIE};
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
-/// The posted fields, or the error page for a body that is not a form.
-fn fields(state: &AppState, caller: &Caller, body: FormBody) -> Result<Fields, Response> {
+/// The posted fields, or why the body is not a form.
+fn fields(body: FormBody) -> ApiResult<Fields> {
     match body {
         Ok(Form(pairs)) => Ok(Fields(pairs)),
         Err(rejection) => {
@@ -44,7 +44,7 @@ fn fields(state: &AppState, caller: &Caller, body: FormBody) -> Result<Fields, R
             } else {
                 ApiError::new(status, "invalid", format!("the form could not be read: {}", rejection.body_text()))
             };
-            Err(error_page(state, caller, error))
+            Err(error)
         }
     }
 }
@@ -115,9 +115,9 @@ pub(super) async fn login(
     caller: Caller,
     body: FormBody,
 ) -> Response {
-    let form = match fields(&state, &caller, body) {
+    let form = match fields(body) {
         Ok(f) => f,
-        Err(page) => return page,
+        Err(e) => return error_page(&state, &caller, e),
     };
     if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "login").await {
         return page;
@@ -171,9 +171,9 @@ async fn start_session(state: &AppState, caller: &Caller, user: &User, next: &st
 
 /// `POST /logout`: ends the session and removes the cookie.
 pub(super) async fn logout(State(state): State<AppState>, caller: Caller, body: FormBody) -> Response {
-    let form = match fields(&state, &caller, body) {
+    let form = match fields(body) {
         Ok(f) => f,
-        Err(page) => return page,
+        Err(e) => return error_page(&state, &caller, e),
     };
     if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "logout").await {
         return page;
@@ -204,11 +204,11 @@ pub(super) async fn register(
     caller: Caller,
     body: FormBody,
 ) -> Response {
-    let form = match fields(&state, &caller, body) {
+    let form = match fields(body) {
         Ok(f) => f,
-        Err(page) => return page,
+        Err(e) => return error_page(&state, &caller, e),
     };
-    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "user.register").await {
+    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "user.create").await {
         return page;
     }
     let refuse = |error: ApiError| {
@@ -219,17 +219,20 @@ pub(super) async fn register(
         return refuse(ApiError::invalid("the two passwords differ"));
     }
     if !state.limits.login(client) {
-        return refuse(ApiError::rate_limited("attempts"));
+        return refuse(
+            crate::http::denied(&state, &caller, "user.create", "", ApiError::rate_limited("registrations")).await,
+        );
     }
     match state.arena.store.create_user(username, form.raw("password"), Role::Researcher).await {
         Ok(user) => {
+            // The new account is the actor: it registered itself.
             let detail = serde_json::json!({ "role": "researcher", "via": "browser" });
-            if let Err(e) = state.audit(&user.id, "user.register", &user.id, Outcome::Allowed, detail).await {
+            if let Err(e) = state.audit(&user.id, "user.create", &user.id, Outcome::Allowed, detail).await {
                 return error_page(&state, &caller, e);
             }
             see_other(&format!("/login?registered={}", view::query_escape(&user.username)))
         }
-        Err(e) => refuse(e.into()),
+        Err(e) => refuse(failed(&state, &caller, "user.create", "", e.into()).await),
     }
 }
 
@@ -281,9 +284,9 @@ pub(super) async fn submit(State(state): State<AppState>, caller: Caller, body: 
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
-    let form = match fields(&state, &caller, body) {
+    let form = match fields(body) {
         Ok(f) => f,
-        Err(page) => return page,
+        Err(e) => return error_page(&state, &caller, e),
     };
     if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "submission.create").await {
         return page;
@@ -297,19 +300,20 @@ pub(super) async fn submit(State(state): State<AppState>, caller: Caller, body: 
     };
     let anonymizer = match anonymizer(&form) {
         Ok(a) => a,
-        Err(e) => return refuse(e),
+        Err(e) => return refuse(failed(&state, &caller, "submission.create", "", e).await),
     };
     let algorithm = serde_json::to_value(&anonymizer).unwrap_or_default();
     let implementation = Implementation::BuiltinAnonymizer(anonymizer);
     match state.arena.create_submission(&user, form.get("name"), implementation, visibility).await {
         Ok(submission) => {
+            state.leaderboards.clear();
             let detail = serde_json::json!({ "settings": algorithm, "visibility": view::visibility(visibility) });
             if let Err(e) = state.audit(&user.id, "submission.create", &submission.id, Outcome::Allowed, detail).await {
                 return error_page(&state, &caller, e);
             }
             see_other(&format!("/submissions?created={}", view::query_escape(&submission.id)))
         }
-        Err(e) => refuse(e.into()),
+        Err(e) => refuse(failed(&state, &caller, "submission.create", "", e.into()).await),
     }
 }
 
@@ -436,7 +440,7 @@ pub(super) async fn upload(
     caller: Caller,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let user = match require(&state, &caller, OWNERS, "dataset.upload", "/datasets", Guard::Form).await {
+    let user = match require(&state, &caller, OWNERS, "dataset.create", "/datasets", Guard::Form).await {
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
@@ -450,7 +454,7 @@ pub(super) async fn upload(
         }
     };
     if !state.limits.upload(client) {
-        let error = crate::http::denied(&state, &caller, "dataset.upload", "", ApiError::rate_limited("uploads")).await;
+        let error = crate::http::denied(&state, &caller, "dataset.create", "", ApiError::rate_limited("uploads")).await;
         return error_page(&state, &caller, error);
     }
     let outcome = upload_dataset(&state, &caller, &user, multipart).await;
@@ -463,12 +467,12 @@ async fn upload_dataset(state: &AppState, caller: &Caller, user: &User, multipar
         Ok(upload) => upload,
         Err(error) => {
             let detail = serde_json::json!({ "reason": error.code });
-            state.audit(&user.id, "dataset.upload", "", Outcome::Failed, detail).await?;
+            state.audit(&user.id, "dataset.create", "", Outcome::Failed, detail).await?;
             return datasets_page(state, caller, user, error.status, Some(error.message), HashMap::new()).await;
         }
     };
     if let Err(e) = caller.check_csrf(&upload.csrf) {
-        return Err(crate::http::denied(state, caller, "dataset.upload", "", e).await);
+        return Err(crate::http::denied(state, caller, "dataset.create", "", e).await);
     }
     let name = if upload.name.is_empty() {
         upload.file_name.rsplit('/').next().unwrap_or("").trim_end_matches(".csv").to_string()
@@ -484,7 +488,7 @@ async fn upload_dataset(state: &AppState, caller: &Caller, user: &User, multipar
     match state.arena.create_dataset(user, &name, upload.csv, limit).await {
         Ok(dataset) => {
             let detail = serde_json::json!({ "rows": dataset.row_count, "bytes": size, "sha256": dataset.sha256 });
-            state.audit(&user.id, "dataset.upload", &dataset.id, Outcome::Allowed, detail).await?;
+            state.audit(&user.id, "dataset.create", &dataset.id, Outcome::Allowed, detail).await?;
             Ok(see_other(&format!("/datasets/{}/challenge", view::query_escape(&dataset.id))))
         }
         Err(e) => {
@@ -493,7 +497,7 @@ async fn upload_dataset(state: &AppState, caller: &Caller, user: &User, multipar
                 return Err(error);
             }
             let detail = serde_json::json!({ "reason": error.code, "bytes": size });
-            state.audit(&user.id, "dataset.upload", "", Outcome::Failed, detail).await?;
+            state.audit(&user.id, "dataset.create", "", Outcome::Failed, detail).await?;
             datasets_page(state, caller, user, error.status, Some(error.message), form).await
         }
     }
@@ -530,11 +534,18 @@ fn challenge_defaults(dataset: &Dataset) -> HashMap<String, String> {
     form
 }
 
+/// The checkboxes of the challenge form that are ticked (column indexes, attack names).
+#[derive(Default)]
+struct Chosen {
+    aux: Vec<String>,
+    features: Vec<String>,
+    attacks: Vec<String>,
+}
+
 fn challenge_form_context(
     dataset: &Dataset,
     form: HashMap<String, String>,
-    aux: Vec<String>,
-    attacks: Vec<String>,
+    chosen: Chosen,
     error: Option<String>,
 ) -> Value {
     let columns: Vec<Value> =
@@ -548,8 +559,9 @@ fn challenge_form_context(
         columns => columns,
         attack_names => view::attack_names(),
         form => form,
-        aux => aux,
-        attacks => attacks,
+        aux => chosen.aux,
+        features => chosen.features,
+        attacks => chosen.attacks,
         error => error,
     }
 }
@@ -567,8 +579,9 @@ pub(super) async fn new_challenge_form(
     };
     let outcome = async {
         let dataset = own_dataset(&state, &caller, &user, &dataset).await?;
-        let attacks = view::attack_names().into_iter().map(str::to_string).collect();
-        let context = challenge_form_context(&dataset, challenge_defaults(&dataset), vec![], attacks, None);
+        let chosen =
+            Chosen { attacks: view::attack_names().into_iter().map(str::to_string).collect(), ..Chosen::default() };
+        let context = challenge_form_context(&dataset, challenge_defaults(&dataset), chosen, None);
         Ok(render(&state, &caller, StatusCode::OK, "new_challenge.html", context))
     }
     .await;
@@ -624,6 +637,16 @@ fn challenge_spec(form: &Fields, header: &[String]) -> ApiResult<ChallengeSpec> 
         "" => None,
         v => Some(column("target column", v)?),
     };
+    let features: Vec<String> =
+        form.all("feature").into_iter().map(|v| column("classifier feature", v)).collect::<ApiResult<_>>()?;
+    if target.is_none() && !features.is_empty() {
+        return Err(ApiError::invalid("classifier features need a classification target"));
+    }
+    if let Some(t) = &target
+        && features.contains(t)
+    {
+        return Err(ApiError::invalid(format!("the target '{t}' cannot also be a feature of its classifier")));
+    }
     let chosen = form.all("attack");
     if chosen.is_empty() {
         return Err(ApiError::invalid("choose at least one attack"));
@@ -650,7 +673,7 @@ fn challenge_spec(form: &Fields, header: &[String]) -> ApiResult<ChallengeSpec> 
     let spec = ChallengeSpec {
         columns,
         split,
-        utility: UtilitySpec { target },
+        utility: UtilitySpec { target, features },
         threat_model: ThreatModel { aux_cols, secret, n_attacks: n_attacks as usize },
         attacks,
     };
@@ -671,9 +694,9 @@ pub(super) async fn new_challenge(
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
-    let form = match fields(&state, &caller, body) {
+    let form = match fields(body) {
         Ok(f) => f,
-        Err(page) => return page,
+        Err(e) => return error_page(&state, &caller, e),
     };
     if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "challenge.create").await {
         return page;
@@ -697,14 +720,19 @@ pub(super) async fn new_challenge(
         };
         match created {
             Ok(challenge) => {
+                state.leaderboards.clear();
                 let detail = serde_json::json!({ "slug": challenge.slug, "dataset": dataset.id });
                 state.audit(&user.id, "challenge.create", &challenge.id, Outcome::Allowed, detail).await?;
                 Ok(see_other(&format!("/challenges/{}", view::query_escape(&challenge.slug))))
             }
             Err(error) if !error.status.is_server_error() => {
-                let aux = form.all("aux").into_iter().map(str::to_string).collect();
-                let attacks = form.all("attack").into_iter().map(str::to_string).collect();
-                let context = challenge_form_context(&dataset, form.echo(), aux, attacks, Some(error.message));
+                let error = failed(&state, &caller, "challenge.create", &dataset.id, error).await;
+                let chosen = Chosen {
+                    aux: form.all("aux").into_iter().map(str::to_string).collect(),
+                    features: form.all("feature").into_iter().map(str::to_string).collect(),
+                    attacks: form.all("attack").into_iter().map(str::to_string).collect(),
+                };
+                let context = challenge_form_context(&dataset, form.echo(), chosen, Some(error.message));
                 Ok(render(&state, &caller, error.status, "new_challenge.html", context))
             }
             Err(error) => Err(error),
@@ -723,9 +751,9 @@ pub(super) async fn create_user(State(state): State<AppState>, caller: Caller, b
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
-    let form = match fields(&state, &caller, body) {
+    let form = match fields(body) {
         Ok(f) => f,
-        Err(page) => return page,
+        Err(e) => return error_page(&state, &caller, e),
     };
     if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "user.create").await {
         return page;
@@ -742,7 +770,7 @@ pub(super) async fn create_user(State(state): State<AppState>, caller: Caller, b
                 Ok(see_other("/admin"))
             }
             Err(e) => {
-                let error = ApiError::from(e);
+                let error = failed(&state, &caller, "user.create", "", ApiError::from(e)).await;
                 if error.status.is_server_error() {
                     return Err(error);
                 }

@@ -24,6 +24,7 @@ mod pages;
 mod view;
 
 use anonlab_arena::accounts::{Role, User};
+use anonlab_arena::audit::Outcome;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -117,7 +118,11 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-async fn not_found(state: axum::extract::State<AppState>, caller: Caller) -> Response {
+/// Unknown addresses: the 404 page, or the API's JSON error under `/api/`.
+async fn not_found(state: axum::extract::State<AppState>, uri: axum::http::Uri, caller: Caller) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::not_found(format!("no API route {}", uri.path())).into_response();
+    }
     error_page(&state, &caller, ApiError::not_found("there is no page at this address"))
 }
 
@@ -221,6 +226,25 @@ async fn require(
                 Err(error_page(state, caller, error))
             }
         }
+    }
+}
+
+/// Records a refused form in the audit log (`denied` for 401/403, `failed`
+/// for other user faults; server errors are logged, not audited) and returns
+/// the error, or the audit's own failure.
+async fn failed(state: &AppState, caller: &Caller, action: &str, target: &str, error: ApiError) -> ApiError {
+    if error.status.is_server_error() {
+        return error;
+    }
+    let outcome = if matches!(error.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        Outcome::Denied
+    } else {
+        Outcome::Failed
+    };
+    let detail = serde_json::json!({ "reason": error.code });
+    match state.audit(&caller.actor(), action, target, outcome, detail).await {
+        Ok(()) => error,
+        Err(e) => e,
     }
 }
 

@@ -48,7 +48,7 @@ async fn home_page(state: &AppState, caller: &Caller) -> ApiResult<Response> {
     for challenge in store.challenges().await? {
         let counts = store.evaluation_counts(&challenge.id).await?;
         let count = |s: &str| counts.get(s).copied().unwrap_or(0);
-        let entries = store.leaderboard(&challenge.slug, caller.user()).await?.entries.len();
+        let entries = state.leaderboards.get(store, &challenge.slug, caller.user()).await?.board.entries.len();
         cards.push(ChallengeCard {
             entries,
             done: count("done"),
@@ -85,27 +85,38 @@ pub(super) async fn challenge(State(state): State<AppState>, caller: Caller, Pat
 }
 
 async fn challenge_page(state: &AppState, caller: &Caller, slug: &str) -> ApiResult<Response> {
-    let board = state.arena.store.leaderboard(slug, caller.user()).await?;
+    let cached = state.leaderboards.get(&state.arena.store, slug, caller.user()).await?;
+    let board = &cached.board;
     let rows: Vec<EntryRow> = board
         .entries
         .iter()
         .enumerate()
         .map(|(i, e)| EntryRow::new(i + 1, e, e.submission.visible_to(caller.user())))
         .collect();
-    let points: Vec<FrontierPoint> = board
-        .entries
-        .iter()
-        .filter(|e| e.privacy.iter().all(|c| c.metrics.is_some()))
-        .filter_map(|e| {
-            Some(FrontierPoint {
-                name: e.submission.name.clone(),
-                risk: e.worst_risk?,
-                utility: e.utility_score?,
-                on_frontier: e.on_frontier,
+    // Drawn once per cached leaderboard (the chart is the same for every
+    // request until the cache entry expires); an empty string is "no chart".
+    let chart = cached.frontier_svg.get_or_init(|| {
+        let points: Vec<FrontierPoint> = board
+            .entries
+            .iter()
+            .filter(|e| e.privacy.iter().all(|c| c.metrics.is_some()))
+            .filter_map(|e| {
+                Some(FrontierPoint {
+                    name: e.submission.name.clone(),
+                    risk: e.worst_risk?,
+                    utility: e.utility_score?,
+                    on_frontier: e.on_frontier,
+                })
             })
-        })
-        .collect();
-    let chart = charts::frontier(&points).map_err(chart_error)?;
+            .collect();
+        charts::frontier(&points)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the frontier chart failed");
+                None
+            })
+            .unwrap_or_default()
+    });
+    let chart = (!chart.is_empty()).then_some(chart.as_str());
     let pending = rows.iter().any(|r| r.pending);
     let spec = &board.challenge.spec;
     let columns: Vec<ColumnView> = spec
@@ -143,6 +154,7 @@ async fn challenge_page(state: &AppState, caller: &Caller, slug: &str) -> ApiRes
         aux_cols => spec.threat_model.aux_cols.clone(),
         secret => spec.threat_model.secret.clone(),
         target => spec.utility.target.clone(),
+        features => spec.utility.features.clone(),
         n_attacks => spec.threat_model.n_attacks,
         split => context! {
             train => view::percent(spec.split.train),
@@ -168,8 +180,13 @@ pub(super) async fn entry(
 }
 
 async fn entry_page(state: &AppState, caller: &Caller, slug: &str, submission: &str) -> ApiResult<Response> {
-    let detail = state.arena.store.leaderboard_entry(slug, submission, caller.user()).await?;
-    let entry = &detail.entry;
+    let cached = state.leaderboards.get(&state.arena.store, slug, caller.user()).await?;
+    let detail = &cached.board;
+    let entry = detail
+        .entries
+        .iter()
+        .find(|e| e.submission.id == submission)
+        .ok_or_else(|| ApiError::from(anonlab_arena::Error::not_found("leaderboard entry", submission)))?;
     let visible = entry.submission.visible_to(caller.user());
     let row = EntryRow::new(0, entry, visible);
     let names: HashMap<&str, &str> = detail.attacks.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
@@ -271,13 +288,13 @@ async fn submissions_page(
         store.submissions(caller.user()).await?.into_iter().filter(|s| s.owner_id == user_id).rev().collect();
     let mut boards = Vec::new();
     for challenge in store.challenges().await? {
-        boards.push(store.leaderboard(&challenge.slug, caller.user()).await?);
+        boards.push(state.leaderboards.get(store, &challenge.slug, caller.user()).await?);
     }
     let mut views = Vec::new();
     for s in &mine {
         let mut evaluations = Vec::new();
         if s.role == SubmissionRole::Anonymizer {
-            for board in &boards {
+            for board in boards.iter().map(|b| &b.board) {
                 let Some(e) = board.entries.iter().find(|e| e.submission.id == s.id) else { continue };
                 let pending = view::pending(&e.state) || e.privacy.iter().any(|c| view::pending(&c.state));
                 evaluations.push(EvaluationView {
@@ -323,6 +340,7 @@ struct AuditView {
     seq: i64,
     at: String,
     actor: String,
+    actor_name: Option<String>,
     action: String,
     target: String,
     outcome: String,
@@ -350,11 +368,11 @@ pub(super) async fn admin_page(
     status: StatusCode,
 ) -> ApiResult<Response> {
     let store = &state.arena.store;
-    let users: Vec<_> = store
-        .users()
-        .await?
-        .into_iter()
-        .map(|u| context! { name => u.username, role => u.role.as_str(), id => u.id })
+    let accounts = store.users().await?;
+    let names: HashMap<&str, &str> = accounts.iter().map(|u| (u.id.as_str(), u.username.as_str())).collect();
+    let users: Vec<_> = accounts
+        .iter()
+        .map(|u| context! { name => u.username.clone(), role => u.role.as_str(), id => u.id.clone() })
         .collect();
     let queue = store.queue_counts().await?;
     let verification = state.arena.audit.verify().await.map_err(ApiError::from)?;
@@ -365,6 +383,7 @@ pub(super) async fn admin_page(
         .await?
         .into_iter()
         .map(|e| AuditView {
+            actor_name: names.get(e.actor.as_str()).map(|n| n.to_string()),
             seq: e.seq,
             at: view::time(e.at),
             actor: e.actor,
