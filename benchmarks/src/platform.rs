@@ -74,9 +74,9 @@ fn pending(addr: &str, challenge: &str) -> Result<usize> {
     let mut waiting = 0;
     for e in entries {
         waiting += usize::from(e["state"] != "done" && e["state"] != "failed");
-        let done = e["privacy"].as_array().map_or(0, |cells| {
-            cells.iter().filter(|c| c["state"] == "done" || c["state"] == "failed").count()
-        });
+        let done = e["privacy"]
+            .as_array()
+            .map_or(0, |cells| cells.iter().filter(|c| c["state"] == "done" || c["state"] == "failed").count());
         waiting += attacks - done;
     }
     if entries.is_empty() {
@@ -133,14 +133,18 @@ pub fn run(binary: &Path, seconds: u64) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (_server, addr) = serve(binary, dir.path(), None, 1)?;
     let seeded = wait_for_demo(&addr, Duration::from_secs(300))?;
-    println!("demo (2 challenges x 6 anonymizers x 5 attacks = 72 evaluations) done {seeded:.1?} after start, 1 in-process worker, SQLite");
+    println!(
+        "demo (2 challenges x 6 anonymizers x 5 attacks = 72 evaluations) done {seeded:.1?} after start, 1 in-process worker, SQLite"
+    );
     let mut loads = Vec::new();
     for (path, case) in
         [("/api/v1/challenges/adult/leaderboard", "leaderboard JSON"), ("/challenges/adult", "leaderboard page")]
     {
         loads.push(wrk(&addr, path, case, seconds)?);
     }
-    println!("\n| case (64 connections, wrk -t2, {seconds} s, SQLite) | requests/s | target | p50 ms | p99 ms | p99 target | errors | met |");
+    println!(
+        "\n| case (64 connections, wrk -t2, {seconds} s, SQLite) | requests/s | target | p50 ms | p99 ms | p99 target | errors | met |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|:-:|");
     for l in &loads {
         let met = l.requests_per_sec >= 2000.0 && l.p99_ms < 50.0 && l.errors == 0;

@@ -436,7 +436,8 @@ impl Store {
 
     /// Every submission `viewer` may see, oldest first.
     pub async fn submissions(&self, viewer: Option<&User>) -> Result<Vec<Submission>> {
-        let rows = sqlx::query("SELECT * FROM submissions ORDER BY created_at, id").fetch_all(self.pool()).await?;
+        let rows =
+            sqlx::query("SELECT * FROM submissions ORDER BY created_at, name, id").fetch_all(self.pool()).await?;
         let all: Result<Vec<Submission>> = rows.iter().map(submission_from_row).collect();
         Ok(all?.into_iter().filter(|s| s.visible_to(viewer)).collect())
     }

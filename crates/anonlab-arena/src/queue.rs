@@ -49,11 +49,15 @@ pub struct QueueCounts {
     pub failed: i64,
 }
 
-/// The seed of one evaluation: fixed by what is evaluated, so a re-run (after a
-/// crash, or on another worker) computes the same figures.
+/// The seed of one evaluation: fixed by what is evaluated — the challenge's
+/// split and the two submissions' settings, not their random ids — so a re-run
+/// (after a crash, on another worker, or on another installation) computes the
+/// same figures.
 fn evaluation_seed(challenge: &Challenge, anonymizer: &str, attack: &str) -> i64 {
     let mut hash = Sha256::new();
     hash.update(challenge.spec.split.seed.to_be_bytes());
+    hash.update(challenge.slug.as_bytes());
+    hash.update([0]);
     hash.update(anonymizer.as_bytes());
     hash.update([0]);
     hash.update(attack.as_bytes());
@@ -82,6 +86,14 @@ pub(crate) async fn schedule(
         return Ok(());
     }
     let attack_id = attack.map_or("", |a| a.id.as_str());
+    let anonymizer_settings: String = sqlx::query_scalar("SELECT implementation_json FROM submissions WHERE id = $1")
+        .bind(anonymizer)
+        .fetch_one(&mut **tx)
+        .await?;
+    let attack_settings = match attack {
+        Some(a) => json_text(&a.implementation)?,
+        None => String::new(),
+    };
     let evaluation = new_id("ev");
     let now = now_ms();
     let inserted = sqlx::query(
@@ -92,7 +104,7 @@ pub(crate) async fn schedule(
     .bind(&challenge.id)
     .bind(anonymizer)
     .bind(attack_id)
-    .bind(evaluation_seed(challenge, anonymizer, attack_id))
+    .bind(evaluation_seed(challenge, &anonymizer_settings, &attack_settings))
     .bind(versions())
     .bind(now)
     .execute(&mut **tx)

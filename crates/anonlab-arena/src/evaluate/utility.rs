@@ -94,8 +94,7 @@ pub(super) fn score(spec: &ChallengeSpec, split: &Split, release: &Table) -> Res
 
     let (classification_accuracy, baseline_accuracy) = match &spec.utility.target {
         Some(target) => {
-            let (release_accuracy, baseline) =
-                classification(release, split, target, &spec.utility.features, &is_qi)?;
+            let (release_accuracy, baseline) = classification(release, split, target, &spec.utility.features, &is_qi)?;
             (Some(release_accuracy), Some(baseline))
         }
         None => (None, None),

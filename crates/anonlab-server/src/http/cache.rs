@@ -4,7 +4,8 @@
 //! Leaderboards change only when an evaluation finishes or a submission
 //! arrives, and workers in other processes write those, so there is no event
 //! to invalidate on: a time to live bounds the staleness instead (one second
-//! by default; this process's own writes clear the cache at once). Entries
+//! by default, plus the rebuild; this process's own writes clear the cache
+//! at once). Entries
 //! are per viewer, since private submissions are shown to their owners and
 //! admins only; anonymous visitors share one.
 
@@ -32,47 +33,95 @@ pub struct CachedBoard {
 
 type Key = (String, Option<String>);
 
+/// A cached board and whether a rebuild of it is under way.
+struct Slot {
+    built: Instant,
+    board: Arc<CachedBoard>,
+    refreshing: bool,
+}
+
 /// Leaderboards by challenge and viewer.
-#[derive(Debug)]
 pub struct LeaderboardCache {
     ttl: Duration,
-    entries: Mutex<HashMap<Key, (Instant, Arc<CachedBoard>)>>,
+    entries: Arc<Mutex<HashMap<Key, Slot>>>,
+}
+
+impl std::fmt::Debug for LeaderboardCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeaderboardCache").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
+async fn build(store: &Store, challenge: &str, viewer: Option<&User>) -> ApiResult<Arc<CachedBoard>> {
+    let board = store.leaderboard(challenge, viewer).await?;
+    let json = Bytes::from(serde_json::to_vec(&board).map_err(ApiError::internal)?);
+    Ok(Arc::new(CachedBoard { board, json, frontier_svg: OnceLock::new() }))
 }
 
 impl LeaderboardCache {
     /// Most entries kept; beyond it the cache starts over.
     const CAPACITY: usize = 1024;
 
-    /// A cache whose entries live `ttl`.
+    /// A cache whose entries are rebuilt after `ttl`.
     pub fn new(ttl: Duration) -> LeaderboardCache {
-        LeaderboardCache { ttl, entries: Mutex::new(HashMap::new()) }
+        LeaderboardCache { ttl, entries: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     /// The leaderboard of `challenge` (id or slug) as `viewer` sees it.
+    ///
+    /// A stale board is still answered at once while one background task
+    /// rebuilds it, so an expiry never makes a crowd of requests rebuild the
+    /// same board together (stale-while-revalidate).
     pub async fn get(&self, store: &Store, challenge: &str, viewer: Option<&User>) -> ApiResult<Arc<CachedBoard>> {
         let key = (challenge.to_string(), viewer.map(|u| u.id.clone()));
-        if let Some((at, board)) = self.lock().get(&key)
-            && at.elapsed() < self.ttl
         {
-            return Ok(board.clone());
+            let mut entries = lock(&self.entries);
+            if let Some(slot) = entries.get_mut(&key) {
+                if slot.built.elapsed() >= self.ttl && !slot.refreshing {
+                    slot.refreshing = true;
+                    self.refresh(store.clone(), key.clone(), viewer.cloned());
+                }
+                return Ok(slot.board.clone());
+            }
         }
-        let board = store.leaderboard(challenge, viewer).await?;
-        let json = Bytes::from(serde_json::to_vec(&board).map_err(ApiError::internal)?);
-        let cached = Arc::new(CachedBoard { board, json, frontier_svg: OnceLock::new() });
-        let mut entries = self.lock();
-        if entries.len() >= Self::CAPACITY {
-            entries.clear();
-        }
-        entries.insert(key, (Instant::now(), cached.clone()));
-        Ok(cached)
+        let board = build(store, challenge, viewer).await?;
+        self.insert(key, board.clone());
+        Ok(board)
+    }
+
+    fn refresh(&self, store: Store, key: Key, viewer: Option<User>) {
+        let entries = self.entries.clone();
+        tokio::spawn(async move {
+            match build(&store, &key.0, viewer.as_ref()).await {
+                Ok(board) => insert(&entries, key, board),
+                // Keep answering the old board; the next request tries again.
+                Err(_) => {
+                    if let Some(slot) = lock(&entries).get_mut(&key) {
+                        slot.refreshing = false;
+                    }
+                }
+            }
+        });
+    }
+
+    fn insert(&self, key: Key, board: Arc<CachedBoard>) {
+        insert(&self.entries, key, board);
     }
 
     /// Forgets everything (after this process changed what leaderboards show).
     pub fn clear(&self) {
-        self.lock().clear();
+        lock(&self.entries).clear();
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (Instant, Arc<CachedBoard>)>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+fn insert(entries: &Mutex<HashMap<Key, Slot>>, key: Key, board: Arc<CachedBoard>) {
+    let mut entries = lock(entries);
+    if entries.len() >= LeaderboardCache::CAPACITY {
+        entries.clear();
     }
+    entries.insert(key, Slot { built: Instant::now(), board, refreshing: false });
+}
+
+fn lock(entries: &Mutex<HashMap<Key, Slot>>) -> std::sync::MutexGuard<'_, HashMap<Key, Slot>> {
+    entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(api::router())
         .merge(ui::router())
+        .layer(middleware::from_fn_with_state(state.clone(), clear_cache_on_write))
         .layer(middleware::from_fn(same_origin))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(SetResponseHeaderLayer::overriding(
@@ -118,6 +119,18 @@ async fn same_origin(request: Request, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// Forgets cached leaderboards after any successful write through this
+/// process, so a caller sees their own change at once (other processes'
+/// changes show within the cache's time to live).
+async fn clear_cache_on_write(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(request).await;
+    if write && (response.status().is_success() || response.status().is_redirection()) {
+        state.leaderboards.clear();
+    }
+    response
 }
 
 async fn healthz() -> &'static str {

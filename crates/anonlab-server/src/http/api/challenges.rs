@@ -14,6 +14,7 @@ use anonlab_arena::{Error, ErrorKind};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -206,8 +207,10 @@ pub async fn leaderboard(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
-) -> ApiResult<axum::Json<Leaderboard>> {
-    Ok(axum::Json(state.arena.store.leaderboard(&id, caller.user()).await?))
+) -> ApiResult<axum::response::Response> {
+    // Served from the one-second cache as the JSON built with it.
+    let cached = state.leaderboards.get(&state.arena.store, &id, caller.user()).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], cached.json.clone()).into_response())
 }
 
 /// One anonymizer's entry on a challenge's leaderboard, with every attack's
