@@ -653,6 +653,9 @@ async fn cookie_sessions_need_the_csrf_token_and_the_same_origin() {
         );
         request.headers_mut().insert(header::ORIGIN, "https://evil.example".parse().unwrap());
         assert_eq!(p.send(request).await.status, StatusCode::FORBIDDEN, "cross-site sign-in");
+        let refusals = p.db.arena.audit.recent(1000).await.unwrap();
+        let cross_site = refusals.iter().filter(|e| e.action == "request.cross-site" && e.outcome == "denied").count();
+        assert_eq!(cross_site, 2, "{backend}: every cross-site refusal is audited");
     });
 }
 

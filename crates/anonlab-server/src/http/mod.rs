@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(ui::router())
         .layer(middleware::from_fn_with_state(state.clone(), clear_cache_on_write))
-        .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -109,12 +109,18 @@ pub fn router(state: AppState) -> Router {
 /// Refuses state-changing requests whose `Origin` names another site: with
 /// SameSite cookies and CSRF tokens this is the third line of defence, and the
 /// only one for the sign-in form (which has no session yet).
-async fn same_origin(request: Request, next: Next) -> Response {
+async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && let Some(origin) = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         if origin != "null" && origin_host != host {
+            // Audited like every refusal; the caller is unknown here (no credential is read
+            // for a request that is refused anyway), the path says what was attempted.
+            let detail = serde_json::json!({ "reason": "cross-site origin", "path": request.uri().path() });
+            if let Err(e) = state.audit("anonymous", "request.cross-site", "", Outcome::Denied, detail).await {
+                return e.into_response();
+            }
             return error::ApiError::forbidden("cross-site request refused").into_response();
         }
     }
