@@ -747,7 +747,7 @@ async fn sign_in_sets_a_strict_cookie_issues_tokens_and_is_rate_limited() {
         assert_no_secrets_in_audit(&p, &entries);
     });
     let secure = ServerConfig { secure_cookies: true, ..limited };
-    let cookie = anonlab_server::http::api::auth::session_cookie(&secure, "abc", 60);
+    let cookie = anonlab_server::http::extractor::session_cookie(&secure, "abc", 60);
     assert_eq!(cookie, "anonlab_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=60; Secure");
 }
 

@@ -79,6 +79,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The `Set-Cookie` value of a session: HttpOnly, SameSite=Strict, the whole
+/// site, `Secure` when the server is reached over HTTPS, expiring with the
+/// session (`max_age_secs` 0 clears the cookie).
+pub fn session_cookie(
+    config: &crate::config::ServerConfig,
+    secret: &str,
+    max_age_secs: u64,
+) -> axum::http::HeaderValue {
+    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    let value = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}");
+    axum::http::HeaderValue::from_str(&value).expect("session secrets are URL-safe base64")
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers.
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
     parts

@@ -10,18 +10,17 @@ use anonlab_arena::ErrorKind;
 use anonlab_arena::accounts::{CredentialKind, User};
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ApiCaller, allowed, anonymous, signed_in};
-use crate::config::ServerConfig;
 use crate::http::AppState;
 use crate::http::denied;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extractor::{ApiJson, ClientAddr, SESSION_COOKIE};
+use crate::http::extractor::{ApiJson, ClientAddr, session_cookie};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -86,15 +85,6 @@ pub struct Me {
     /// The session's CSRF token (absent for API tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
-}
-
-/// The `Set-Cookie` value of a session: HttpOnly, SameSite=Strict, the whole
-/// site, `Secure` when the server is reached over HTTPS, expiring with the
-/// session (`max_age_secs` 0 clears the cookie).
-pub fn session_cookie(config: &ServerConfig, secret: &str, max_age_secs: u64) -> HeaderValue {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
-    let value = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}");
-    HeaderValue::from_str(&value).expect("session secrets are URL-safe base64")
 }
 
 /// The audit target for a sign-in as `username`: the account's id when it

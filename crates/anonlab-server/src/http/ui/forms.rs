@@ -29,7 +29,7 @@ use super::view::{self, Fields};
 use super::{Guard, error_page, failed, finish, render, require, see_other};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extractor::{Caller, ClientAddr, SESSION_COOKIE};
+use crate::http::extractor::{Caller, ClientAddr, session_cookie};
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
@@ -60,25 +60,8 @@ async fn check_csrf(state: &AppState, caller: &Caller, token: &str, action: &str
     }
 }
 
-/// The `Set-Cookie` value of a new session.
-fn session_cookie(state: &AppState, secret: &str) -> String {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    format!(
-        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        state.config.session_ttl().as_secs()
-    )
-}
-
-/// The `Set-Cookie` value that removes the session cookie.
-fn cleared_cookie(state: &AppState) -> String {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}")
-}
-
-fn with_cookie(mut response: Response, cookie: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
     response
 }
 
@@ -166,7 +149,10 @@ async fn start_session(state: &AppState, caller: &Caller, user: &User, next: &st
         .issue_credential(user, CredentialKind::Session, "browser", state.config.session_ttl())
         .await?;
     state.audit(&user.id, "login", &user.id, Outcome::Allowed, serde_json::json!({ "via": "browser" })).await?;
-    Ok(with_cookie(see_other(next), &session_cookie(state, &issued.secret)))
+    Ok(with_cookie(
+        see_other(next),
+        session_cookie(&state.config, &issued.secret, state.config.session_ttl().as_secs()),
+    ))
 }
 
 /// `POST /logout`: ends the session and removes the cookie.
@@ -183,7 +169,7 @@ pub(super) async fn logout(State(state): State<AppState>, caller: Caller, body: 
             state.arena.store.revoke_credential(secret).await?;
             state.audit(&caller.actor(), "logout", &caller.actor(), Outcome::Allowed, serde_json::json!({})).await?;
         }
-        Ok(with_cookie(see_other("/"), &cleared_cookie(&state)))
+        Ok(with_cookie(see_other("/"), session_cookie(&state.config, "", 0)))
     }
     .await;
     finish(&state, &caller, outcome)
