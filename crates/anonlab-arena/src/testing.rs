@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use sqlx::Executor;
 use sqlx::any::install_default_drivers;
 
+use crate::challenge::ChallengeSpec;
 use crate::context::Arena;
 use crate::store::Store;
 use crate::vault::VaultKey;
@@ -114,4 +115,35 @@ impl TestDb {
             admin.close().await;
         }
     }
+}
+
+/// A small patient table (`age,sex,zip,diagnosis`) of `rows` rows, the same on every call.
+pub fn tiny_csv(rows: usize) -> Vec<u8> {
+    let mut text = String::from("age,sex,zip,diagnosis\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            20 + i % 50,
+            ["f", "m"][i % 2],
+            10115 + i % 7,
+            ["flu", "cold", "asthma"][i % 3]
+        ));
+    }
+    text.into_bytes()
+}
+
+/// A challenge spec for [`tiny_csv`]: age, sex and ZIP as quasi-identifiers, the
+/// diagnosis sensitive, predicted and attacked, 20 targets per attack.
+pub fn tiny_spec() -> ChallengeSpec {
+    serde_json::from_value(serde_json::json!({
+        "columns": [
+            {"name": "age", "role": "quasi-identifier", "hierarchy": {"kind": "intervals", "widths": [5, 10, 20]}},
+            {"name": "sex", "role": "quasi-identifier", "hierarchy": {"kind": "flat"}},
+            {"name": "zip", "role": "quasi-identifier", "hierarchy": {"kind": "masking"}},
+            {"name": "diagnosis", "role": "sensitive"}
+        ],
+        "utility": {"target": "diagnosis"},
+        "threat_model": {"aux_cols": ["age", "sex", "zip"], "secret": "diagnosis", "n_attacks": 20}
+    }))
+    .expect("the tiny spec is valid")
 }

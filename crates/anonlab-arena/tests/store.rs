@@ -6,42 +6,13 @@ use std::time::Duration;
 use anonlab_arena::accounts::{CredentialKind, Role, User};
 use anonlab_arena::audit::{Event, Outcome};
 use anonlab_arena::catalog::Challenge;
-use anonlab_arena::challenge::ChallengeSpec;
 use anonlab_arena::submission::{BuiltinAnonymizer, BuiltinAttack, Implementation, Visibility};
-use anonlab_arena::testing::TestDb;
+use anonlab_arena::testing::{TestDb, tiny_csv, tiny_spec};
 use anonlab_arena::vault::{Vault, VaultKey};
 use anonlab_arena::{Arena, ErrorKind, Store};
 use sqlx::Row;
 
 const PASSWORD: &str = "a long enough password";
-
-fn csv() -> Vec<u8> {
-    let mut text = String::from("age,sex,zip,diagnosis\n");
-    for i in 0..120 {
-        text.push_str(&format!(
-            "{},{},{},{}\n",
-            20 + i % 50,
-            ["f", "m"][i % 2],
-            10115 + i % 7,
-            ["flu", "cold", "asthma"][i % 3]
-        ));
-    }
-    text.into_bytes()
-}
-
-fn spec() -> ChallengeSpec {
-    serde_json::from_value(serde_json::json!({
-        "columns": [
-            {"name": "age", "role": "quasi-identifier", "hierarchy": {"kind": "intervals", "widths": [5, 10, 20]}},
-            {"name": "sex", "role": "quasi-identifier", "hierarchy": {"kind": "flat"}},
-            {"name": "zip", "role": "quasi-identifier", "hierarchy": {"kind": "masking"}},
-            {"name": "diagnosis", "role": "sensitive"}
-        ],
-        "utility": {"target": "diagnosis"},
-        "threat_model": {"aux_cols": ["age", "sex", "zip"], "secret": "diagnosis", "n_attacks": 20}
-    }))
-    .expect("a valid spec")
-}
 
 async fn owner(arena: &Arena, name: &str) -> User {
     arena.store.create_user(name, PASSWORD, Role::DataOwner).await.expect("user")
@@ -49,8 +20,9 @@ async fn owner(arena: &Arena, name: &str) -> User {
 
 async fn challenge(arena: &Arena) -> (User, Challenge) {
     let owner = owner(arena, "owner").await;
-    let dataset = arena.create_dataset(&owner, "tiny", csv(), 1 << 20).await.expect("dataset");
-    let challenge = arena.create_challenge(&owner, "tiny", "Tiny", "", &dataset.id, spec()).await.expect("challenge");
+    let dataset = arena.create_dataset(&owner, "tiny", tiny_csv(120), 1 << 20).await.expect("dataset");
+    let challenge =
+        arena.create_challenge(&owner, "tiny", "Tiny", "", &dataset.id, tiny_spec()).await.expect("challenge");
     (owner, challenge)
 }
 

@@ -154,14 +154,14 @@ impl BarChart {
 }
 
 /// Cuts `text` to `max` characters with an ellipsis; the full name stays in the page's tables.
-fn shorten(text: &str, max: usize) -> String {
+pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max { text.to_string() } else { text.chars().take(max - 1).chain(['…']).collect() }
 }
 
 /// Makes plotters' standalone SVG document an inline element: the HTML parser
 /// puts `<svg>` in the SVG namespace itself, so the namespace URL goes, and the
 /// fixed size becomes a viewBox that CSS scales.
-fn inline(svg: &str, title: &str) -> String {
+pub fn inline(svg: &str, title: &str) -> String {
     let body_start = svg.find('>').map_or(0, |p| p + 1);
     let (width, height) = (attribute(svg, "width"), attribute(svg, "height"));
     format!(

@@ -62,6 +62,7 @@ mod page;
 use anonlab_privacy::Report;
 use anonlab_privacy::risk::RiskReport;
 
+pub use charts::{inline as inline_svg, shorten};
 pub use error::{Error, Result};
 pub use escape::escape;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anonlab_arena::accounts::Role;
 use anonlab_arena::submission::{BuiltinAnonymizer, BuiltinAttack, Implementation, Visibility};
-use anonlab_arena::testing::TestDb;
+use anonlab_arena::testing::{TestDb, tiny_csv, tiny_spec};
 use anonlab_arena::vault::VaultKey;
 use sqlx::Row;
 
@@ -57,36 +57,12 @@ where
     }
 }
 
-fn tiny_csv() -> Vec<u8> {
-    let mut text = String::from("age,sex,zip,diagnosis\n");
-    for i in 0..200 {
-        text.push_str(&format!(
-            "{},{},{},{}\n",
-            20 + i % 50,
-            ["f", "m"][i % 2],
-            10115 + i % 7,
-            ["flu", "cold", "asthma"][i % 3]
-        ));
-    }
-    text.into_bytes()
-}
-
 /// A challenge with three anonymizers and one attack: three utility jobs, then three privacy jobs.
 async fn seed(db: &TestDb) {
     let arena = &db.arena;
     let owner = arena.store.create_user("owner", "a long enough password", Role::DataOwner).await.unwrap();
-    let spec = serde_json::from_value(serde_json::json!({
-        "columns": [
-            {"name": "age", "role": "quasi-identifier", "hierarchy": {"kind": "intervals", "widths": [5, 10, 20]}},
-            {"name": "sex", "role": "quasi-identifier", "hierarchy": {"kind": "flat"}},
-            {"name": "zip", "role": "quasi-identifier", "hierarchy": {"kind": "masking"}},
-            {"name": "diagnosis", "role": "sensitive"}
-        ],
-        "threat_model": {"aux_cols": ["age", "sex", "zip"], "secret": "diagnosis", "n_attacks": 20}
-    }))
-    .unwrap();
-    let dataset = arena.create_dataset(&owner, "tiny", tiny_csv(), 1 << 20).await.unwrap();
-    arena.create_challenge(&owner, "tiny", "Tiny", "", &dataset.id, spec).await.unwrap();
+    let dataset = arena.create_dataset(&owner, "tiny", tiny_csv(200), 1 << 20).await.unwrap();
+    arena.create_challenge(&owner, "tiny", "Tiny", "", &dataset.id, tiny_spec()).await.unwrap();
     let attack = Implementation::BuiltinAttack(BuiltinAttack::Inference);
     arena.create_submission(&owner, "inference", attack, Visibility::Public).await.unwrap();
     for k in [2, 3, 4] {

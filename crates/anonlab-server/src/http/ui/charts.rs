@@ -14,7 +14,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use anonlab_arena::evaluate::metrics::RiskBand;
 
-use super::escape_html;
+use anonlab_report::{inline_svg as inline, shorten};
 
 const FONT: &str = "sans-serif";
 /// The frontier's colour (and the risk bars').
@@ -370,35 +370,6 @@ fn trim(v: f64) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".to_string() } else { s.to_string() }
-}
-
-/// Cuts `text` to `max` characters with an ellipsis; the full name is in the page's table.
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max { text.to_string() } else { text.chars().take(max - 1).chain(['…']).collect() }
-}
-
-/// Makes plotters' standalone SVG document an inline element: the namespace
-/// goes (the HTML parser supplies it) and the fixed size becomes a viewBox.
-fn inline(svg: &str, title: &str) -> String {
-    let body_start = svg.find('>').map_or(0, |p| p + 1);
-    let (width, height) = (attribute(svg, "width"), attribute(svg, "height"));
-    format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">{}",
-        escape_html(title),
-        &svg[body_start..]
-    )
-}
-
-/// The value of `name="..."` in the SVG's opening tag.
-fn attribute<'s>(svg: &'s str, name: &str) -> &'s str {
-    let open = &svg[..svg.find('>').unwrap_or(svg.len())];
-    let key = format!(" {name}=\"");
-    open.find(&key)
-        .map(|p| {
-            let rest = &open[p + key.len()..];
-            &rest[..rest.find('"').unwrap_or(rest.len())]
-        })
-        .unwrap_or("0")
 }
 
 #[cfg(test)]

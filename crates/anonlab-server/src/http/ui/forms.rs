@@ -49,15 +49,15 @@ fn fields(body: FormBody) -> ApiResult<Fields> {
     }
 }
 
-/// Checks the form's CSRF token; a mismatch is audited and answered with a 403 page.
-async fn check_csrf(state: &AppState, caller: &Caller, token: &str, action: &str) -> Result<(), Response> {
-    match caller.check_csrf(token) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let e = crate::http::denied(state, caller, action, "", e).await;
-            Err(error_page(state, caller, e))
-        }
+/// The fields of a submitted form whose CSRF token matches the session's; an
+/// unreadable form or a wrong token (audited as a refused `action`) is the page to answer.
+async fn checked_form(state: &AppState, caller: &Caller, body: FormBody, action: &str) -> Result<Fields, Response> {
+    let form = fields(body).map_err(|e| error_page(state, caller, e))?;
+    if let Err(e) = caller.check_csrf(form.raw("csrf")) {
+        let e = crate::http::denied(state, caller, action, "", e).await;
+        return Err(error_page(state, caller, e));
     }
+    Ok(form)
 }
 
 fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
@@ -98,13 +98,10 @@ pub(super) async fn login(
     caller: Caller,
     body: FormBody,
 ) -> Response {
-    let form = match fields(body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &caller, e),
+    let form = match checked_form(&state, &caller, body, "login").await {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "login").await {
-        return page;
-    }
     let next = view::local_path(Some(form.get("next")));
     let username = form.get("username");
     let refuse = |error: ApiError| {
@@ -157,11 +154,7 @@ async fn start_session(state: &AppState, caller: &Caller, user: &User, next: &st
 
 /// `POST /logout`: ends the session and removes the cookie.
 pub(super) async fn logout(State(state): State<AppState>, caller: Caller, body: FormBody) -> Response {
-    let form = match fields(body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &caller, e),
-    };
-    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "logout").await {
+    if let Err(page) = checked_form(&state, &caller, body, "logout").await {
         return page;
     }
     let outcome = async {
@@ -190,13 +183,10 @@ pub(super) async fn register(
     caller: Caller,
     body: FormBody,
 ) -> Response {
-    let form = match fields(body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &caller, e),
+    let form = match checked_form(&state, &caller, body, "user.create").await {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "user.create").await {
-        return page;
-    }
     let refuse = |error: ApiError| {
         render(&state, &caller, error.status, "register.html", context! { form => form.echo(), error => error.message })
     };
@@ -270,13 +260,10 @@ pub(super) async fn submit(State(state): State<AppState>, caller: Caller, body: 
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
-    let form = match fields(body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &caller, e),
+    let form = match checked_form(&state, &caller, body, "submission.create").await {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "submission.create").await {
-        return page;
-    }
     let refuse = |error: ApiError| {
         render(&state, &caller, error.status, "submit.html", context! { form => form.echo(), error => error.message })
     };
@@ -680,13 +667,10 @@ pub(super) async fn new_challenge(
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
-    let form = match fields(body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &caller, e),
+    let form = match checked_form(&state, &caller, body, "challenge.create").await {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "challenge.create").await {
-        return page;
-    }
     let outcome = async {
         let dataset = own_dataset(&state, &caller, &user, &dataset).await?;
         let created = match challenge_spec(&form, &dataset.header) {
@@ -737,13 +721,10 @@ pub(super) async fn create_user(State(state): State<AppState>, caller: Caller, b
         Ok(user) => user,
         Err(refusal) => return refusal,
     };
-    let form = match fields(body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &caller, e),
+    let form = match checked_form(&state, &caller, body, "user.create").await {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if let Err(page) = check_csrf(&state, &caller, form.raw("csrf"), "user.create").await {
-        return page;
-    }
     let outcome = async {
         let created = match Role::parse(form.get("role")) {
             Ok(role) => state.arena.store.create_user(form.get("username"), form.raw("password"), role).await,

@@ -248,23 +248,6 @@ async fn failed(state: &AppState, caller: &Caller, action: &str, target: &str, e
     }
 }
 
-/// Escapes text for an HTML attribute or element (for the SVG's labels built
-/// outside the templates).
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,10 +271,5 @@ mod tests {
             html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;") && !html.contains("<script>alert"),
             "{html}"
         );
-    }
-
-    #[test]
-    fn escapes_svg_labels() {
-        assert_eq!(escape_html(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
     }
 }
