@@ -16,6 +16,11 @@ export ANONLAB_ORACLE_PYTHON
 ANONLAB_ANONYMETER_PYTHON="$(scripts/python-env.sh anonymeter | tail -n 1)"
 export ANONLAB_ANONYMETER_PYTHON
 
+# The AnoMed reference packages (pinned; scripts/requirements-anomed.txt) for
+# the interop tests, which run their unmodified apps against our challenge.
+ANONLAB_ANOMED_PYTHON="$(scripts/anomed-env.sh | tail -n 1)"
+export ANONLAB_ANOMED_PYTHON
+
 # Headless Chromium for the HTML report's rendering test (installed from Debian
 # when missing; the test takes a screenshot and checks it).
 ANONLAB_CHROMIUM="$(scripts/chromium.sh | tail -n 1)"

@@ -112,11 +112,11 @@ pub struct Principal {
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
-fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(secret.as_bytes()))
 }
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     data_encoding::BASE64URL_NOPAD.encode(&random_bytes::<32>())
 }
 

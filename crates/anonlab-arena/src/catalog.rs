@@ -309,6 +309,9 @@ impl Arena {
     }
 
     /// Records a submission and queues what it must be evaluated on.
+    ///
+    /// AnoMed apps are registered with [`Arena::register_anomed`], which also
+    /// issues the secret they are started with.
     pub async fn create_submission(
         &self,
         owner: &User,
@@ -316,6 +319,22 @@ impl Arena {
         implementation: Implementation,
         visibility: Visibility,
     ) -> Result<Submission> {
+        if matches!(implementation, Implementation::AnomedAnonymizer(_) | Implementation::AnomedDeanonymizer(_)) {
+            return Err(Error::invalid("AnoMed apps are registered with their challenge link; use register_anomed"));
+        }
+        Ok(self.insert_submission(owner, name, implementation, visibility, None).await?.0)
+    }
+
+    /// Inserts a submission, with an AnoMed link to `anomed_challenge` when
+    /// given (whose secret is returned), and queues its evaluations.
+    pub(crate) async fn insert_submission(
+        &self,
+        owner: &User,
+        name: &str,
+        implementation: Implementation,
+        visibility: Visibility,
+        anomed_challenge: Option<&str>,
+    ) -> Result<(Submission, Option<String>)> {
         check_name("a submission name", name)?;
         let role = match &implementation {
             Implementation::BuiltinAnonymizer(a) => {
@@ -323,10 +342,13 @@ impl Arena {
                 SubmissionRole::Anonymizer
             }
             Implementation::BuiltinAttack(_) => SubmissionRole::Attack,
-            Implementation::Remote { .. } => {
-                return Err(Error::invalid(
-                    "remote (AnoMed protocol) submissions are not supported yet; submit a built-in configuration",
-                ));
+            Implementation::AnomedAnonymizer(service) => {
+                service.validate(false)?;
+                SubmissionRole::Anonymizer
+            }
+            Implementation::AnomedDeanonymizer(service) => {
+                service.validate(true)?;
+                SubmissionRole::Attack
             }
             Implementation::Wasm { .. } => {
                 return Err(Error::invalid(
@@ -357,6 +379,10 @@ impl Arena {
         .bind(submission.created_at)
         .execute(&mut *tx)
         .await?;
+        let secret = match anomed_challenge {
+            Some(challenge) => Some(crate::anomed::links::insert(&mut tx, &submission.id, challenge).await?),
+            None => None,
+        };
         let challenges = sqlx::query("SELECT * FROM challenges").fetch_all(&mut *tx).await?;
         for row in &challenges {
             let challenge = challenge_from_row(row)?;
@@ -379,7 +405,7 @@ impl Arena {
             }
         }
         tx.commit().await?;
-        Ok(submission)
+        Ok((submission, secret))
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Arena {
     pub vault: Vault,
     /// The hash-chained audit log.
     pub audit: AuditLog,
+    /// Challenges encoded for the AnoMed routes.
+    pub(crate) ml: crate::anomed::MlCache,
 }
 
 impl Arena {
@@ -35,6 +37,11 @@ impl Arena {
 
     /// An arena over an open store with a given key.
     pub fn with_key(store: Store, key: &VaultKey) -> Arena {
-        Arena { vault: Vault::new(store.clone(), key), audit: AuditLog::new(store.clone(), key), store }
+        Arena {
+            vault: Vault::new(store.clone(), key),
+            audit: AuditLog::new(store.clone(), key),
+            ml: Default::default(),
+            store,
+        }
     }
 }

@@ -26,6 +26,8 @@ pub enum ErrorKind {
     Vault,
     /// An evaluation failed while running a submission.
     Evaluation,
+    /// A remote submission did not answer (the queue retries it).
+    Unreachable,
     /// A broken invariant: a bug to report.
     Internal,
 }

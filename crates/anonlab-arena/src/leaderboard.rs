@@ -5,6 +5,10 @@
 //! adversary picks their best attack); utility by `1 − information loss`. An
 //! entry is on the frontier when no other finished entry is at least as
 //! private and at least as useful, and strictly better in one.
+//!
+//! Trained models (AnoMed anonymizers) are ranked in a board of their own:
+//! their utility is validation accuracy and their attacks are membership
+//! inference on the model, so neither axis compares with a table release's.
 
 use std::collections::HashMap;
 
@@ -13,10 +17,12 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::accounts::User;
+use crate::anomed::driver::ModelUtilityMetrics;
 use crate::catalog::{Challenge, Submission};
 use crate::error::Result;
 use crate::evaluate::metrics::{PrivacyMetrics, UtilityMetrics};
 use crate::store::Store;
+use crate::submission::{Implementation, SubmissionRole};
 
 /// One attack's column on a leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -49,15 +55,18 @@ pub struct Entry {
     pub owner: String,
     /// State of its utility run.
     pub state: String,
-    /// Its release's utility, once scored.
+    /// Its release's utility, once scored (table anonymizers).
     pub utility: Option<UtilityMetrics>,
+    /// Its model's accuracy, once scored (AnoMed anonymizers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_utility: Option<ModelUtilityMetrics>,
     /// Why the utility run failed.
     pub error: Option<String>,
     /// One cell per attack column, in column order.
     pub privacy: Vec<PrivacyCell>,
     /// The highest residual risk of any finished attack.
     pub worst_risk: Option<f64>,
-    /// `1 − information_loss`.
+    /// `1 − information_loss` for a table, validation accuracy for a model.
     pub utility_score: Option<f64>,
     /// Whether every attack finished and no entry beats it on both axes.
     pub on_frontier: bool,
@@ -72,6 +81,10 @@ pub struct Leaderboard {
     pub attacks: Vec<AttackColumn>,
     /// The anonymizers, best privacy–utility trade-off first.
     pub entries: Vec<Entry>,
+    /// The attacks on models (AnoMed anonymizers), in column order.
+    pub model_attacks: Vec<AttackColumn>,
+    /// The AnoMed anonymizers registered for this challenge, ranked alike.
+    pub models: Vec<Entry>,
 }
 
 struct EvaluationRow {
@@ -109,56 +122,76 @@ impl Store {
                 },
             );
         }
-        let attacks: Vec<&Submission> =
-            submissions.iter().filter(|s| s.role == crate::submission::SubmissionRole::Attack).collect();
-        // Only attacks the challenge runs get a column.
-        let attacks: Vec<&Submission> = attacks
-            .into_iter()
-            .filter(|a| submissions.iter().any(|s| evaluations.contains_key(&(s.id.clone(), a.id.clone()))))
-            .collect();
-        let mut entries = Vec::new();
-        for submission in submissions.iter().filter(|s| s.role == crate::submission::SubmissionRole::Anonymizer) {
-            let Some(utility_row) = evaluations.get(&(submission.id.clone(), String::new())) else { continue };
-            let utility: Option<UtilityMetrics> = parse(&utility_row.metrics);
-            let privacy: Vec<PrivacyCell> = attacks
+        let is_model = |s: &Submission| matches!(s.implementation, Implementation::AnomedAnonymizer(_));
+        let board = |models: bool| -> (Vec<AttackColumn>, Vec<Entry>) {
+            let anonymizers: Vec<&Submission> = submissions
                 .iter()
-                .map(|a| match evaluations.get(&(submission.id.clone(), a.id.clone())) {
-                    Some(row) => PrivacyCell {
-                        attack_id: a.id.clone(),
-                        state: row.state.clone(),
-                        metrics: parse(&row.metrics),
-                        error: row.error.clone(),
-                    },
-                    None => {
-                        PrivacyCell { attack_id: a.id.clone(), state: "waiting".into(), metrics: None, error: None }
-                    }
-                })
+                .filter(|s| s.role == SubmissionRole::Anonymizer && is_model(s) == models)
+                .filter(|s| evaluations.contains_key(&(s.id.clone(), String::new())))
                 .collect();
-            let worst_risk = privacy.iter().filter_map(|c| c.metrics.as_ref().map(|m| m.risk.value)).reduce(f64::max);
-            entries.push(Entry {
-                owner: owners.get(&submission.owner_id).cloned().unwrap_or_default(),
-                submission: submission.clone(),
-                state: utility_row.state.clone(),
-                utility_score: utility.as_ref().map(|u| 1.0 - u.information_loss),
-                utility,
-                error: utility_row.error.clone(),
-                worst_risk,
-                on_frontier: false,
-                privacy,
+            // Only attacks run on these anonymizers get a column.
+            let attacks: Vec<&Submission> = submissions
+                .iter()
+                .filter(|a| a.role == SubmissionRole::Attack)
+                .filter(|a| anonymizers.iter().any(|s| evaluations.contains_key(&(s.id.clone(), a.id.clone()))))
+                .collect();
+            let mut entries: Vec<Entry> =
+                anonymizers.iter().map(|s| entry(s, &attacks, &evaluations, &owners)).collect();
+            mark_frontier(&mut entries);
+            entries.sort_by(|a, b| {
+                b.on_frontier
+                    .cmp(&a.on_frontier)
+                    .then(a.worst_risk.unwrap_or(f64::INFINITY).total_cmp(&b.worst_risk.unwrap_or(f64::INFINITY)))
+                    .then(b.utility_score.unwrap_or(-1.0).total_cmp(&a.utility_score.unwrap_or(-1.0)))
             });
-        }
-        mark_frontier(&mut entries);
-        entries.sort_by(|a, b| {
-            b.on_frontier
-                .cmp(&a.on_frontier)
-                .then(a.worst_risk.unwrap_or(f64::INFINITY).total_cmp(&b.worst_risk.unwrap_or(f64::INFINITY)))
-                .then(b.utility_score.unwrap_or(-1.0).total_cmp(&a.utility_score.unwrap_or(-1.0)))
-        });
-        Ok(Leaderboard {
-            challenge,
-            attacks: attacks.iter().map(|a| AttackColumn { id: a.id.clone(), name: a.name.clone() }).collect(),
-            entries,
+            let columns = attacks.iter().map(|a| AttackColumn { id: a.id.clone(), name: a.name.clone() }).collect();
+            (columns, entries)
+        };
+        let (attacks, entries) = board(false);
+        let (model_attacks, models) = board(true);
+        Ok(Leaderboard { challenge, attacks, entries, model_attacks, models })
+    }
+}
+
+/// One anonymizer's row: its utility run and one cell per attack column.
+fn entry(
+    submission: &Submission,
+    attacks: &[&Submission],
+    evaluations: &HashMap<(String, String), EvaluationRow>,
+    owners: &HashMap<String, String>,
+) -> Entry {
+    let utility_row = &evaluations[&(submission.id.clone(), String::new())];
+    let utility: Option<UtilityMetrics> = parse(&utility_row.metrics);
+    let model_utility: Option<ModelUtilityMetrics> = parse(&utility_row.metrics);
+    let privacy: Vec<PrivacyCell> = attacks
+        .iter()
+        .map(|a| match evaluations.get(&(submission.id.clone(), a.id.clone())) {
+            Some(row) => PrivacyCell {
+                attack_id: a.id.clone(),
+                state: row.state.clone(),
+                metrics: parse(&row.metrics),
+                error: row.error.clone(),
+            },
+            None => PrivacyCell { attack_id: a.id.clone(), state: "waiting".into(), metrics: None, error: None },
         })
+        .collect();
+    let worst_risk = privacy.iter().filter_map(|c| c.metrics.as_ref().map(|m| m.risk.value)).reduce(f64::max);
+    let utility_score = match (&utility, &model_utility) {
+        (Some(u), _) => Some(1.0 - u.information_loss),
+        (None, Some(m)) => Some(m.validation.accuracy.value),
+        (None, None) => None,
+    };
+    Entry {
+        owner: owners.get(&submission.owner_id).cloned().unwrap_or_default(),
+        submission: submission.clone(),
+        state: utility_row.state.clone(),
+        utility_score,
+        utility,
+        model_utility,
+        error: utility_row.error.clone(),
+        worst_risk,
+        on_frontier: false,
+        privacy,
     }
 }
 
@@ -202,12 +235,15 @@ impl Store {
         viewer: Option<&User>,
     ) -> Result<EntryDetail> {
         let board = self.leaderboard(challenge, viewer).await?;
-        let entry = board
-            .entries
-            .into_iter()
-            .find(|e| e.submission.id == anonymizer)
-            .ok_or_else(|| crate::Error::not_found("leaderboard entry", anonymizer))?;
-        Ok(EntryDetail { entry, attacks: board.attacks, challenge: board.challenge })
+        let found = |entries: Vec<Entry>| entries.into_iter().find(|e| e.submission.id == anonymizer);
+        let (entry, attacks) = match found(board.entries) {
+            Some(entry) => (entry, board.attacks),
+            None => (
+                found(board.models).ok_or_else(|| crate::Error::not_found("leaderboard entry", anonymizer))?,
+                board.model_attacks,
+            ),
+        };
+        Ok(EntryDetail { entry, attacks, challenge: board.challenge })
     }
 
     /// Counts of evaluations per state on `challenge`.

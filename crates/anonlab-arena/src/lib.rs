@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod anomed;
 pub mod audit;
 pub mod catalog;
 pub mod challenge;

@@ -78,18 +78,15 @@ pub(crate) async fn schedule(
     anonymizer: &str,
     attack: Option<&Submission>,
 ) -> Result<()> {
-    if let Some(attack) = attack
-        && let Implementation::BuiltinAttack(builtin) = &attack.implementation
-        && !challenge.spec.attacks.is_empty()
-        && !challenge.spec.attacks.iter().any(|a| a == builtin.name())
-    {
-        return Ok(());
-    }
     let attack_id = attack.map_or("", |a| a.id.as_str());
     let anonymizer_settings: String = sqlx::query_scalar("SELECT implementation_json FROM submissions WHERE id = $1")
         .bind(anonymizer)
         .fetch_one(&mut **tx)
         .await?;
+    let implementation: Implementation = serde_json::from_str(&anonymizer_settings)?;
+    if !applies(challenge, anonymizer, &implementation, attack.map(|a| &a.implementation)) {
+        return Ok(());
+    }
     let attack_settings = match attack {
         Some(a) => json_text(&a.implementation)?,
         None => String::new(),
@@ -122,6 +119,35 @@ pub(crate) async fn schedule(
         .await?;
     }
     Ok(())
+}
+
+/// Whether an evaluation of `anonymizer` (by `attack`, or its utility run when
+/// `None`) belongs on `challenge`: table attacks meet table releases, model
+/// attacks meet AnoMed models, an AnoMed app only its own challenge (and a
+/// deanonymizer only its target), and a challenge's `attacks` list limits the
+/// built-in attacks.
+fn applies(
+    challenge: &Challenge,
+    anonymizer_id: &str,
+    anonymizer: &Implementation,
+    attack: Option<&Implementation>,
+) -> bool {
+    let model = match anonymizer {
+        Implementation::AnomedAnonymizer(service) if service.challenge != challenge.slug => return false,
+        Implementation::AnomedAnonymizer(_) => true,
+        _ => false,
+    };
+    match attack {
+        None => true,
+        Some(Implementation::BuiltinAttack(builtin)) => {
+            builtin.targets_models() == model
+                && (challenge.spec.attacks.is_empty() || challenge.spec.attacks.iter().any(|a| a == builtin.name()))
+        }
+        Some(Implementation::AnomedDeanonymizer(service)) => {
+            model && service.challenge == challenge.slug && service.target.as_deref() == Some(anonymizer_id)
+        }
+        Some(_) => false,
+    }
 }
 
 /// Where a finished job's result goes.

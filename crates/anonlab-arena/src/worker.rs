@@ -32,6 +32,8 @@ pub struct WorkerConfig {
     pub grace: Duration,
     /// Holds every job this long before recording it (crash tests only).
     pub hold: Duration,
+    /// Timeouts for calling AnoMed apps.
+    pub anomed: crate::anomed::driver::DriverConfig,
 }
 
 impl WorkerConfig {
@@ -43,6 +45,7 @@ impl WorkerConfig {
             poll: Duration::from_millis(250),
             grace: Duration::from_secs(20),
             hold: Duration::ZERO,
+            anomed: Default::default(),
         }
     }
 }
@@ -112,7 +115,7 @@ pub async fn run(arena: Arena, config: WorkerConfig, mut shutdown: watch::Receiv
         };
         tracing::info!(worker = %config.id, job = %job.id, evaluation = %job.evaluation_id, attempt = job.attempt, "job claimed");
         let heartbeat = tokio::spawn(renew_leases(arena.clone(), job.clone(), config.clone()));
-        let work = tokio::spawn(execute(arena.clone(), job.clone(), cache.clone(), config.hold));
+        let work = tokio::spawn(execute(arena.clone(), job.clone(), cache.clone(), config.clone()));
         let outcome = finish_or_stop(work, &mut shutdown, config.grace).await;
         heartbeat.abort();
         match outcome {
@@ -234,20 +237,40 @@ async fn split_of(arena: &Arena, challenge: &Challenge, cache: &SplitCache, acto
     Ok(split)
 }
 
-async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, hold: Duration) -> Result<Finished> {
+async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, config: WorkerConfig) -> Result<Finished> {
     let started_at = now_ms();
     let clock = Instant::now();
     let work = load(&arena, &job.evaluation_id).await?;
+    let (metrics, release_sha256) = match &work.anonymizer.implementation {
+        Implementation::AnomedAnonymizer(_) => (run_on_model(&arena, &work, &config).await?, None),
+        _ => run_on_table(&arena, &job, &work, &cache).await?,
+    };
+    if !config.hold.is_zero() {
+        tokio::time::sleep(config.hold).await;
+    }
+    let mut metrics = metrics;
+    metrics["worker_seconds"] = serde_json::json!(clock.elapsed().as_secs_f64());
+    Ok(Finished { metrics, release_sha256, started_at })
+}
+
+/// A built-in anonymizer's release and utility, or a built-in attack on it.
+async fn run_on_table(
+    arena: &Arena,
+    job: &ClaimedJob,
+    work: &Work,
+    cache: &SplitCache,
+) -> Result<(serde_json::Value, Option<String>)> {
     let actor = format!("worker:{}", job.id);
-    let split = split_of(&arena, &work.challenge, &cache, &actor).await?;
+    let split = split_of(arena, &work.challenge, cache, &actor).await?;
     let Implementation::BuiltinAnonymizer(anonymizer) = work.anonymizer.implementation.clone() else {
-        return Err(Error::new(ErrorKind::Evaluation, "only built-in anonymizers run so far"));
+        return Err(Error::new(ErrorKind::Evaluation, "WebAssembly anonymizers do not run yet"));
     };
     let spec = work.challenge.spec.clone();
-    let (metrics, release_sha256) = match &work.attack {
+    let seed = work.seed;
+    Ok(match &work.attack {
         None => {
             let outcome =
-                tokio::task::spawn_blocking(move || evaluate::run_anonymizer(&spec, &split, &anonymizer, work.seed))
+                tokio::task::spawn_blocking(move || evaluate::run_anonymizer(&spec, &split, &anonymizer, seed))
                     .await
                     .map_err(|e| Error::internal(format!("anonymizer task: {e}")))??;
             let info =
@@ -256,22 +279,34 @@ async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, hold: Du
         }
         Some(attack) => {
             let Implementation::BuiltinAttack(builtin) = attack.implementation else {
-                return Err(Error::new(ErrorKind::Evaluation, "only built-in attacks run so far"));
+                return Err(Error::new(ErrorKind::Evaluation, "only built-in attacks run on released tables"));
             };
             let csv = arena.vault.get(&release_object(&work.challenge.id, &work.anonymizer.id)).await?;
             let metrics = tokio::task::spawn_blocking(move || {
                 let release = evaluate::read_release(&csv)?;
-                evaluate::run_attack(&spec, &split, &release, builtin, work.seed)
+                evaluate::run_attack(&spec, &split, &release, builtin, seed)
             })
             .await
             .map_err(|e| Error::internal(format!("attack task: {e}")))??;
             (serde_json::to_value(&metrics)?, None)
         }
-    };
-    if !hold.is_zero() {
-        tokio::time::sleep(hold).await;
-    }
-    let mut metrics = metrics;
-    metrics["worker_seconds"] = serde_json::json!(clock.elapsed().as_secs_f64());
-    Ok(Finished { metrics, release_sha256, started_at })
+    })
+}
+
+/// An AnoMed anonymizer driven through the protocol, or an attack on its model.
+async fn run_on_model(arena: &Arena, work: &Work, config: &WorkerConfig) -> Result<serde_json::Value> {
+    use crate::anomed::driver;
+    Ok(match &work.attack {
+        None => serde_json::to_value(driver::evaluate_anonymizer(arena, &work.anonymizer, &config.anomed).await?)?,
+        Some(attack) => match &attack.implementation {
+            Implementation::AnomedDeanonymizer(_) => {
+                serde_json::to_value(driver::evaluate_deanonymizer(arena, attack, &config.anomed).await?)?
+            }
+            Implementation::BuiltinAttack(builtin) => serde_json::to_value(
+                driver::attack_model(arena, &work.challenge, &work.anonymizer, *builtin, work.seed, &config.anomed)
+                    .await?,
+            )?,
+            _ => return Err(Error::new(ErrorKind::Evaluation, "this attack cannot run against a model")),
+        },
+    })
 }

@@ -18,6 +18,7 @@
 //! | attribute inference | [`inference`] | guesses a secret column from known columns |
 //! | linkage | [`linkage`] | re-identifies targets in a generalized release |
 //! | membership inference | [`membership`] | tells members from non-members |
+//! | model membership inference | [`model_membership`] | tells a model's training records from others, from its labels |
 //!
 //! Where Anonymeter 1.1.0 has known flaws we differ on purpose; each module
 //! says how, and `docs/attacks.md` lists them with the tests that show it.
@@ -55,6 +56,7 @@ pub mod inference;
 pub mod linkability;
 pub mod linkage;
 pub mod membership;
+pub mod model_membership;
 pub mod neighbors;
 pub mod result;
 pub mod sample;

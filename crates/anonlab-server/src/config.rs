@@ -22,6 +22,8 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Largest dataset upload, in bytes.
     pub max_upload_bytes: usize,
+    /// Largest body an AnoMed app may send to the challenge routes (AnoMed's nginx allows 16 MB).
+    pub anomed_max_body_bytes: usize,
     /// Sign-in attempts per client and minute.
     pub logins_per_minute: u32,
     /// Uploads per client and minute.
@@ -48,6 +50,7 @@ impl Default for ServerConfig {
             database_url: None,
             workers: 1,
             max_upload_bytes: 64 * 1024 * 1024,
+            anomed_max_body_bytes: 16 * 1024 * 1024,
             logins_per_minute: 10,
             uploads_per_minute: 10,
             secure_cookies: false,

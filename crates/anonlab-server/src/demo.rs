@@ -20,7 +20,7 @@ pub async fn seed(arena: &Arena) -> Result<()> {
     }
     let owner = arena.store.create_user(DEMO_USER, &random_password(), Role::DataOwner).await?;
     // Attacks and anonymizers first: each challenge then queues everything at once.
-    for attack in BuiltinAttack::ALL {
+    for attack in BuiltinAttack::every() {
         arena
             .create_submission(&owner, attack.name(), Implementation::BuiltinAttack(attack), Visibility::Public)
             .await?;

@@ -79,6 +79,9 @@ pub struct ServeArgs {
     /// Largest dataset upload in bytes [default: 67108864].
     #[arg(long, value_name = "BYTES", env = "ANONLAB_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<usize>,
+    /// Largest body an AnoMed app may send to the challenge routes, in bytes [default: 16777216, as AnoMed's nginx].
+    #[arg(long, value_name = "BYTES", env = "ANONLAB_ANOMED_MAX_BODY_BYTES")]
+    pub anomed_max_body_bytes: Option<usize>,
     /// Mark cookies Secure (when served over HTTPS).
     #[arg(long, env = "ANONLAB_SECURE_COOKIES")]
     pub secure_cookies: bool,

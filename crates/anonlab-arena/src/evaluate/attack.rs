@@ -101,6 +101,12 @@ pub fn run_attack(
         n.min(limit)
     };
     let result = match attack {
+        BuiltinAttack::LabelOnlyGap | BuiltinAttack::LabelOnlyNoise | BuiltinAttack::ShadowModel => {
+            return Err(Error::invalid(format!(
+                "{} attacks a trained model through its /predict route; this anonymizer released a table",
+                attack.name()
+            )));
+        }
         BuiltinAttack::SinglingOut => {
             let settings = singling_out::Settings {
                 mode: singling_out::Mode::Multivariate,
@@ -204,6 +210,7 @@ fn metrics(attack: BuiltinAttack, result: AttackResult, mut warnings: Vec<String
         tpr_at_0_1_fpr: roc.map(|r| r.tpr_at_0_1pct_fpr.value),
         tpr_at_1_fpr: roc.map(|r| r.tpr_at_1pct_fpr.value),
         roc: roc.map(|r| thin(&r.points, MAX_ROC_POINTS)).unwrap_or_default(),
+        decisions: None,
         warnings,
         seconds: started.elapsed().as_secs_f64(),
     }

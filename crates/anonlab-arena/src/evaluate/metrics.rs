@@ -79,6 +79,10 @@ pub struct PrivacyMetrics {
     /// ROC curve points `[fpr, tpr]`, from (0,0) to (1,1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roc: Vec<[f64; 2]>,
+    /// Membership attacks on models: the hard decisions' confusion counts and
+    /// rates (with AnoMed's FPR beside the right one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<crate::anomed::score::MembershipDecisions>,
     /// What the attack could not do as asked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,

@@ -31,4 +31,5 @@ pub use anonymizer::{AnonymizerOutcome, read_release, run_anonymizer};
 pub use attack::run_attack;
 pub use demo::{DemoChallenge, demo_anonymizers, demo_challenges};
 pub use metrics::{Estimate, PrivacyMetrics, RiskBand, UtilityMetrics};
+pub(crate) use split::shuffled;
 pub use split::{Split, split};

@@ -60,7 +60,7 @@ pub fn split(table: &Table, spec: &SplitSpec) -> Result<Split> {
             "the dataset has {n} rows: too few to give train ({train}), control ({control}) and test a row each"
         )));
     }
-    let order = shuffled(n, seed);
+    let order = shuffled(n, seed, DOMAIN);
     let part = |rows: &[u32]| {
         let mut rows = rows.to_vec();
         rows.sort_unstable();
@@ -73,11 +73,12 @@ pub fn split(table: &Table, spec: &SplitSpec) -> Result<Split> {
     })
 }
 
-/// The row indices `0..n` in the order of [`split`]'s shuffle.
-fn shuffled(n: usize, seed: u64) -> Vec<u32> {
+/// The row indices `0..n` in the order of [`split`]'s shuffle; other fixed
+/// divisions (the AnoMed challenge's) use it under their own `domain` tag.
+pub(crate) fn shuffled(n: usize, seed: u64, domain: &[u8; 16]) -> Vec<u32> {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..24].copy_from_slice(DOMAIN);
+    key[8..24].copy_from_slice(domain);
     let mut rng = ChaCha20Rng::from_seed(key);
     let mut order: Vec<u32> = (0..n as u32).collect();
     for i in (1..n).rev() {

@@ -4,6 +4,7 @@
 //! `/api/v1/openapi.json`), everything else the server-rendered web UI, plus
 //! `/healthz` (the process runs) and `/readyz` (the database answers).
 
+mod anomed;
 pub mod api;
 pub mod cache;
 pub mod error;
@@ -86,6 +87,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), clear_cache_on_write))
         .layer(middleware::from_fn_with_state(state.clone(), same_origin))
         .layer(RequestBodyLimitLayer::new(body_limit))
+        // AnoMed apps send no Origin, no cookies and no CSRF token: they are
+        // identified by the secret in the path, and limit their own bodies.
+        .merge(anomed::router())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -101,7 +105,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Method and route only: query strings may carry names of people.
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            // AnoMed paths carry a secret: it is redacted.
+            tracing::info_span!("request", method = %req.method(), path = %anomed::redacted(req.uri().path()))
         }))
         .with_state(state)
 }

@@ -76,12 +76,18 @@ fn load_config(args: &ServeArgs) -> Result<ServerConfig> {
     if let Some(n) = args.max_upload_bytes {
         config.max_upload_bytes = n;
     }
+    if let Some(n) = args.anomed_max_body_bytes {
+        config.anomed_max_body_bytes = n;
+    }
     config.secure_cookies |= args.secure_cookies;
     if args.no_demo {
         config.demo = false;
     }
     if config.max_upload_bytes == 0 {
         bail!("--max-upload-bytes must be positive");
+    }
+    if config.anomed_max_body_bytes == 0 {
+        bail!("--anomed-max-body-bytes must be positive");
     }
     Ok(config)
 }

@@ -39,7 +39,31 @@ pub struct NewSubmission {
     pub visibility: Visibility,
 }
 
-/// Submits an anonymizer or an attack; it is queued for evaluation on every challenge.
+/// A new submission, and for an AnoMed app how to start it.
+#[derive(serde::Serialize, ToSchema)]
+pub struct CreatedSubmission {
+    /// The submission.
+    #[serde(flatten)]
+    pub submission: Submission,
+    /// For AnoMed apps: the secret link to start the app with (shown only now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomed: Option<AnomedAccess>,
+}
+
+/// How an AnoMed app reaches its challenge here.
+#[derive(serde::Serialize, ToSchema)]
+pub struct AnomedAccess {
+    /// The secret that identifies the app; stored only hashed, shown only once.
+    pub secret: String,
+    /// The value of the app's `CHALLENGE_HOST`: this server's host and port,
+    /// then `/anomed/<secret>` (the app builds `http://{CHALLENGE_HOST}/data/...`).
+    pub challenge_host: String,
+}
+
+/// Submits an anonymizer or an attack; it is queued for evaluation on every
+/// challenge it applies to. An AnoMed app (`anomed-anonymizer` or
+/// `anomed-deanonymizer` kind) is registered for its challenge and the answer
+/// carries the `CHALLENGE_HOST` to start it with.
 ///
 /// Researchers and admins only.
 #[utoipa::path(
@@ -49,7 +73,7 @@ pub struct NewSubmission {
     security(("bearer" = []), ("session" = [])),
     request_body = NewSubmission,
     responses(
-        (status = 201, description = "The submission.", body = Submission),
+        (status = 201, description = "The submission (with its AnoMed access for AnoMed apps).", body = CreatedSubmission),
         (status = 401, description = "Not signed in.", body = ErrorBody),
         (status = 403, description = "Not a researcher or admin.", body = ErrorBody),
         (status = 422, description = "Impossible settings, an unsupported kind, missing or unknown fields.", body = ErrorBody),
@@ -58,15 +82,35 @@ pub struct NewSubmission {
 pub async fn create_submission(
     State(state): State<AppState>,
     caller: ApiCaller,
+    headers: axum::http::HeaderMap,
     ApiJson(request): ApiJson<NewSubmission>,
-) -> ApiResult<(StatusCode, axum::Json<Submission>)> {
+) -> ApiResult<(StatusCode, axum::Json<CreatedSubmission>)> {
     const ACTION: &str = "submission.create";
     let user = guard(&state, &caller, ACTION, "", &[Role::Researcher, Role::Admin]).await?;
-    match state.arena.create_submission(user, &request.name, request.implementation, request.visibility).await {
-        Ok(submission) => {
+    let anomed =
+        matches!(request.implementation, Implementation::AnomedAnonymizer(_) | Implementation::AnomedDeanonymizer(_));
+    let created = if anomed {
+        state.arena.register_anomed(user, &request.name, request.implementation, request.visibility).await.map(|r| {
+            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            let challenge_host = format!("{host}{}", r.challenge_path);
+            CreatedSubmission {
+                submission: r.submission,
+                anomed: Some(AnomedAccess { secret: r.secret, challenge_host }),
+            }
+        })
+    } else {
+        state
+            .arena
+            .create_submission(user, &request.name, request.implementation, request.visibility)
+            .await
+            .map(|submission| CreatedSubmission { submission, anomed: None })
+    };
+    match created {
+        Ok(created) => {
+            let submission = &created.submission;
             let detail = serde_json::json!({ "role": submission.role, "visibility": submission.visibility });
             allowed(&state, &caller, ACTION, &submission.id, detail).await?;
-            Ok((StatusCode::CREATED, axum::Json(submission)))
+            Ok((StatusCode::CREATED, axum::Json(created)))
         }
         Err(e) => Err(failed(&state, &caller, ACTION, "", e.into()).await),
     }

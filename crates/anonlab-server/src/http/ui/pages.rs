@@ -117,7 +117,14 @@ async fn challenge_page(state: &AppState, caller: &Caller, slug: &str) -> ApiRes
             .unwrap_or_default()
     });
     let chart = (!chart.is_empty()).then_some(chart.as_str());
-    let pending = rows.iter().any(|r| r.pending);
+    let models: Vec<EntryRow> = board
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, e)| EntryRow::new(i + 1, e, e.submission.visible_to(caller.user())))
+        .collect();
+    let model_attacks: Vec<&str> = board.model_attacks.iter().map(|a| a.name.as_str()).collect();
+    let pending = rows.iter().chain(&models).any(|r| r.pending);
     let spec = &board.challenge.spec;
     let columns: Vec<ColumnView> = spec
         .columns
@@ -163,6 +170,8 @@ async fn challenge_page(state: &AppState, caller: &Caller, slug: &str) -> ApiRes
         },
         attacks => attacks,
         entries => rows,
+        models => models,
+        model_attacks => model_attacks,
         frontier_chart => chart,
         pending => pending,
     };
@@ -185,11 +194,13 @@ async fn entry_page(state: &AppState, caller: &Caller, slug: &str, submission: &
     let entry = detail
         .entries
         .iter()
+        .chain(&detail.models)
         .find(|e| e.submission.id == submission)
         .ok_or_else(|| ApiError::from(anonlab_arena::Error::not_found("leaderboard entry", submission)))?;
     let visible = entry.submission.visible_to(caller.user());
     let row = EntryRow::new(0, entry, visible);
-    let names: HashMap<&str, &str> = detail.attacks.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
+    let names: HashMap<&str, &str> =
+        detail.attacks.iter().chain(&detail.model_attacks).map(|a| (a.id.as_str(), a.name.as_str())).collect();
     let attacks: Vec<AttackView> = entry
         .privacy
         .iter()
@@ -215,7 +226,11 @@ async fn entry_page(state: &AppState, caller: &Caller, slug: &str, submission: &
         kind => view::kind(&entry.submission.implementation),
         submitted => view::time(entry.submission.created_at),
         settings_json => settings,
-        utility => entry.utility.as_ref().map(view::utility_figures),
+        utility => entry
+            .utility
+            .as_ref()
+            .map(view::utility_figures)
+            .or_else(|| entry.model_utility.as_ref().map(view::model_figures)),
         attacks => attacks,
         risk_chart => risk_chart,
         roc_chart => roc_chart,

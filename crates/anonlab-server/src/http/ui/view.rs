@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use anonlab_arena::anomed::driver::ModelUtilityMetrics;
 use anonlab_arena::evaluate::metrics::{Estimate, PrivacyMetrics, UtilityMetrics};
 use anonlab_arena::leaderboard::{Entry, PrivacyCell};
 use anonlab_arena::submission::{BuiltinAnonymizer, BuiltinAttack, Implementation, Visibility};
@@ -125,7 +126,10 @@ pub(super) fn settings(implementation: &Implementation) -> String {
             BuiltinAnonymizer::Identity => "identity (no protection; reference)".to_string(),
         },
         Implementation::BuiltinAttack(a) => format!("built-in attack: {}", a.name()),
-        Implementation::Remote { .. } => "remote service".to_string(),
+        Implementation::AnomedAnonymizer(s) => format!("AnoMed anonymizer at {} on {}", s.url, s.challenge),
+        Implementation::AnomedDeanonymizer(s) => {
+            format!("AnoMed deanonymizer at {} against {}", s.url, s.target.as_deref().unwrap_or("?"))
+        }
         Implementation::Wasm { .. } => "WebAssembly module".to_string(),
     }
 }
@@ -135,7 +139,8 @@ pub(super) fn kind(implementation: &Implementation) -> &'static str {
     match implementation {
         Implementation::BuiltinAnonymizer(_) => "built-in anonymizer",
         Implementation::BuiltinAttack(_) => "built-in attack",
-        Implementation::Remote { .. } => "remote",
+        Implementation::AnomedAnonymizer(_) => "AnoMed anonymizer",
+        Implementation::AnomedDeanonymizer(_) => "AnoMed deanonymizer",
         Implementation::Wasm { .. } => "WebAssembly",
     }
 }
@@ -190,6 +195,9 @@ pub(super) struct EntryRow {
     pub accuracy: Option<String>,
     pub baseline: Option<String>,
     pub utility_score: Option<String>,
+    /// A model's validation accuracy with its interval (AnoMed anonymizers).
+    pub model_accuracy: Option<String>,
+    pub model_majority: Option<String>,
     pub cells: Vec<CellView>,
     pub worst_risk: Option<String>,
     pub on_frontier: bool,
@@ -214,6 +222,8 @@ impl EntryRow {
             accuracy: u.and_then(|u| u.classification_accuracy).map(fixed),
             baseline: u.and_then(|u| u.baseline_accuracy).map(fixed),
             utility_score: entry.utility_score.map(fixed),
+            model_accuracy: entry.model_utility.as_ref().map(|m| estimate(&m.validation.accuracy)),
+            model_majority: entry.model_utility.as_ref().map(|m| fixed(m.validation.majority_accuracy)),
             cells: entry.privacy.iter().map(CellView::new).collect(),
             worst_risk: entry.worst_risk.map(fixed),
             on_frontier: entry.on_frontier,
@@ -270,6 +280,29 @@ pub(super) fn utility_figures(u: &UtilityMetrics) -> Vec<Figure> {
     figures
 }
 
+/// The utility figures of an AnoMed model, for the detail page.
+pub(super) fn model_figures(m: &ModelUtilityMetrics) -> Vec<Figure> {
+    let mut figures = vec![
+        Figure {
+            label: "Validation accuracy",
+            value: estimate(&m.validation.accuracy),
+            note: "scored once by the challenge route, 95 % Wilson interval",
+        },
+        Figure {
+            label: "Majority-class accuracy",
+            value: fixed(m.validation.majority_accuracy),
+            note: "always answering the training part's most common class",
+        },
+        Figure { label: "Validation records", value: m.validation.records.to_string(), note: "" },
+    ];
+    if let Some(t) = &m.tuning {
+        figures.push(Figure { label: "Tuning accuracy", value: estimate(&t.accuracy), note: "the last tuning round" });
+    }
+    figures.push(Figure { label: "Protocol calls", value: m.calls.join("; "), note: "" });
+    figures.push(Figure { label: "Run time", value: seconds(m.seconds), note: "fit and both evaluation rounds" });
+    figures
+}
+
 /// One attack's result on the detail page.
 #[derive(Debug, Serialize)]
 pub(super) struct AttackView {
@@ -312,7 +345,7 @@ impl AttackView {
 
 /// The names of the built-in attacks, for the challenge form.
 pub(super) fn attack_names() -> Vec<&'static str> {
-    BuiltinAttack::ALL.iter().map(|a| a.name()).collect()
+    BuiltinAttack::every().map(|a| a.name()).collect()
 }
 
 #[cfg(test)]

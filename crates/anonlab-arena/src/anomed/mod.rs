@@ -1,0 +1,148 @@
+//! The AnoMed protocol (`../shared/docs/ANOMED_PROTOCOL.md`, `docs/anomed.md`):
+//! unmodified `anomed-anonymizer` / `anomed-deanonymizer` web apps evaluated on
+//! arena challenges.
+//!
+//! - [`ml`]: an arena challenge as an AnoMed machine-learning challenge (float
+//!   features, class labels, fixed membership sets).
+//! - [`npz`]: NumPy's zipped arrays, the protocol's wire format.
+//! - [`links`]: the secret each app is started with, and the results our
+//!   routes recorded for it.
+//! - [`routes`]: what the challenge routes answer (the HTTP layer only maps
+//!   paths and errors onto these).
+//! - [`score`]: accuracy and membership decisions, with the right denominators.
+//! - [`driver`]: the worker's side: calling `fit` and `evaluate` on the apps,
+//!   and running anonlab's own model attacks over their `/predict` route.
+
+pub mod driver;
+pub mod links;
+pub mod ml;
+pub mod npz;
+pub mod routes;
+pub mod score;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::accounts::User;
+use crate::audit::{Event, Outcome};
+use crate::catalog::{Challenge, Submission};
+use crate::context::Arena;
+use crate::error::{Error, Result};
+use crate::submission::{Implementation, Visibility};
+use ml::MlChallenge;
+
+/// Built AnoMed challenges by challenge id and version, so routes and workers
+/// encode a dataset once.
+#[derive(Debug, Clone, Default)]
+pub struct MlCache {
+    entries: Arc<Mutex<HashMap<ChallengeVersion, Arc<MlChallenge>>>>,
+}
+
+/// A challenge's id and version.
+type ChallengeVersion = (String, i64);
+
+impl MlCache {
+    const CAPACITY: usize = 8;
+}
+
+/// A registered AnoMed app and how to start it.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// The submission.
+    pub submission: Submission,
+    /// The secret that identifies the app (shown once, stored hashed).
+    pub secret: String,
+    /// The path under which the app finds its challenge: start it with
+    /// `CHALLENGE_HOST=<server host:port><challenge_path>`.
+    pub challenge_path: String,
+}
+
+impl Arena {
+    /// Registers an unmodified AnoMed app (anonymizer or deanonymizer) for its
+    /// challenge and queues its evaluation; the returned secret goes into the
+    /// app's `CHALLENGE_HOST`.
+    ///
+    /// # Errors
+    /// Anything but an AnoMed implementation; an unknown challenge or one that
+    /// cannot be an AnoMed challenge (no target, too few rows); a deanonymizer
+    /// whose target is not an AnoMed anonymizer of the same challenge.
+    pub async fn register_anomed(
+        &self,
+        owner: &User,
+        name: &str,
+        implementation: Implementation,
+        visibility: Visibility,
+    ) -> Result<Registration> {
+        let service = match &implementation {
+            Implementation::AnomedAnonymizer(s) => {
+                s.validate(false)?;
+                s
+            }
+            Implementation::AnomedDeanonymizer(s) => {
+                s.validate(true)?;
+                s
+            }
+            _ => return Err(Error::invalid("register_anomed takes an anomed-anonymizer or anomed-deanonymizer")),
+        };
+        let challenge = self.store.challenge(&service.challenge).await?;
+        if challenge.slug != service.challenge {
+            return Err(Error::invalid(format!(
+                "name the challenge by its slug '{}', as AnoMed apps are wired to it",
+                challenge.slug
+            )));
+        }
+        self.ml_challenge(&challenge, &format!("user:{}", owner.id)).await?;
+        if let Some(target) = &service.target {
+            let target = self.store.submission(target).await.map_err(|_| {
+                Error::invalid(format!("the target '{target}' is not a submission (give the anonymizer's id)"))
+            })?;
+            let aimed =
+                matches!(&target.implementation, Implementation::AnomedAnonymizer(t) if t.challenge == challenge.slug);
+            if !aimed || !target.visible_to(Some(owner)) {
+                return Err(Error::invalid(format!(
+                    "the target '{}' is not an AnoMed anonymizer on challenge '{}'",
+                    target.id, challenge.slug
+                )));
+            }
+        }
+        let (submission, secret) =
+            self.insert_submission(owner, name, implementation, visibility, Some(&challenge.slug)).await?;
+        let secret = secret.ok_or_else(|| Error::internal("an AnoMed registration without a secret"))?;
+        Ok(Registration { challenge_path: format!("/anomed/{secret}"), secret, submission })
+    }
+
+    /// The AnoMed form of `challenge`, built from its dataset on first use
+    /// (an audited read by `actor`).
+    pub async fn ml_challenge(&self, challenge: &Challenge, actor: &str) -> Result<Arc<MlChallenge>> {
+        let key = (challenge.id.clone(), challenge.version);
+        if let Some(ml) = self.ml.entries.lock().expect("ml cache lock").get(&key) {
+            return Ok(ml.clone());
+        }
+        let csv = self.vault.get(&challenge.dataset_id).await?;
+        self.audit
+            .record(Event {
+                actor,
+                action: "dataset.read",
+                target: &challenge.dataset_id,
+                outcome: Outcome::Allowed,
+                detail: serde_json::json!({ "purpose": "anomed challenge", "challenge": challenge.id }),
+            })
+            .await?;
+        let spec = challenge.spec.clone();
+        let name = challenge.slug.clone();
+        let ml = tokio::task::spawn_blocking(move || {
+            let table = anonlab_table::io::csv::read_csv_bytes(&csv, &name, &Default::default())?;
+            let split = crate::evaluate::split(&table, &spec.split)?;
+            MlChallenge::build(&spec, &split)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("encoding task: {e}")))??;
+        let ml = Arc::new(ml);
+        let mut entries = self.ml.entries.lock().expect("ml cache lock");
+        if entries.len() >= MlCache::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, ml.clone());
+        Ok(ml)
+    }
+}

@@ -1,0 +1,161 @@
+//! What the AnoMed challenge routes answer, for the app a secret identifies.
+//!
+//! The HTTP layer (`anonlab-server`) maps paths, query parameters and errors
+//! onto these; everything that decides what data leaves and what is recorded
+//! is here, next to the store and the audit log:
+//!
+//! - an anonymizer may read its training data and the features of the tuning
+//!   and validation records, and send predictions for them;
+//! - a deanonymizer may read its known members and non-members and the
+//!   evaluation set, and send membership guesses for it;
+//! - every read and every scored prediction is audited;
+//! - validation is scored once per app.
+
+use super::links::Link;
+use super::ml::{DataSplit, MlChallenge};
+use super::npz::{Array, Limits, Npz};
+use super::score::{MembershipDecisions, ModelAccuracy, score_labels, score_memberships};
+use crate::audit::{Event, Outcome};
+use crate::context::Arena;
+use crate::error::{Error, Result};
+use crate::submission::Implementation;
+use anonlab_attacks::model_membership::Labelled;
+
+/// The data routes of the supervised-learning + membership-inference challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataRoute {
+    /// `GET /data/anonymizer/training`: features and labels.
+    Training,
+    /// `GET /data/anonymizer/tuning` and `.../validation`: features only.
+    Features(DataSplit),
+    /// `GET /data/deanonymizer/members`.
+    Members,
+    /// `GET /data/deanonymizer/non-members`.
+    NonMembers,
+    /// `GET /data/attack-success-evaluation?data_split=...`.
+    AttackEvaluation(DataSplit),
+}
+
+impl DataRoute {
+    fn name(self) -> String {
+        match self {
+            DataRoute::Training => "anonymizer/training".into(),
+            DataRoute::Features(s) => format!("anonymizer/{}", s.name()),
+            DataRoute::Members => "deanonymizer/members".into(),
+            DataRoute::NonMembers => "deanonymizer/non-members".into(),
+            DataRoute::AttackEvaluation(s) => format!("attack-success-evaluation?data_split={}", s.name()),
+        }
+    }
+
+    fn for_deanonymizers(self) -> bool {
+        matches!(self, DataRoute::Members | DataRoute::NonMembers | DataRoute::AttackEvaluation(_))
+    }
+}
+
+/// Who may call a route: the kind of app behind the secret.
+fn check_role(link: &Link, deanonymizer_route: bool) -> Result<()> {
+    let is_deanonymizer = matches!(link.submission.implementation, Implementation::AnomedDeanonymizer(_));
+    match (deanonymizer_route, is_deanonymizer) {
+        (true, false) => Err(Error::forbidden("this route is for deanonymizers; this link belongs to an anonymizer")),
+        (false, true) => Err(Error::forbidden("this route is for anonymizers; this link belongs to a deanonymizer")),
+        _ => Ok(()),
+    }
+}
+
+/// `X` (float64, rows × features) and `y` (int64) of a labelled part.
+fn labelled_npz(part: &Labelled) -> Npz {
+    let rows = part.y.len();
+    Npz::new()
+        .with("X", Array::f64(vec![rows, part.cols], part.x.clone()))
+        .with("y", Array::i64(vec![rows], part.y.clone()))
+}
+
+impl Arena {
+    async fn anomed_audit(&self, link: &Link, action: &str, detail: serde_json::Value) -> Result<()> {
+        self.audit
+            .record(Event {
+                actor: &format!("anomed:{}", link.submission.id),
+                action,
+                target: &link.challenge.id,
+                outcome: Outcome::Allowed,
+                detail,
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn anomed_ml(&self, link: &Link) -> Result<std::sync::Arc<MlChallenge>> {
+        self.ml_challenge(&link.challenge, &format!("anomed:{}", link.submission.id)).await
+    }
+
+    /// The NPZ body of a data route.
+    pub async fn anomed_data(&self, link: &Link, route: DataRoute) -> Result<Vec<u8>> {
+        check_role(link, route.for_deanonymizers())?;
+        let ml = self.anomed_ml(link).await?;
+        let npz = match route {
+            DataRoute::Training => labelled_npz(&ml.training),
+            // The targets are withheld, as AnoMed sends them: an empty float array.
+            DataRoute::Features(split) => {
+                let part = ml.part(split);
+                Npz::new()
+                    .with("X", Array::f64(vec![part.y.len(), part.cols], part.x.clone()))
+                    .with("y", Array::f64(vec![0], Vec::new()))
+            }
+            DataRoute::Members => labelled_npz(&ml.members),
+            DataRoute::NonMembers => labelled_npz(&ml.non_members),
+            DataRoute::AttackEvaluation(split) => labelled_npz(&ml.evaluation(split).data),
+        };
+        let body = tokio::task::spawn_blocking(move || npz.to_bytes())
+            .await
+            .map_err(|e| Error::internal(format!("npz task: {e}")))?;
+        self.anomed_audit(link, "anomed.data.read", serde_json::json!({ "route": route.name(), "bytes": body.len() }))
+            .await?;
+        Ok(body)
+    }
+
+    /// Scores an anonymizer's predictions for one round and records them.
+    pub async fn anomed_score_anonymizer(&self, link: &Link, split: DataSplit, body: &[u8]) -> Result<ModelAccuracy> {
+        check_role(link, false)?;
+        let ml = self.anomed_ml(link).await?;
+        let prediction = read_prediction(body)?;
+        let accuracy = score_labels(&prediction, &ml.part(split).y, ml.majority_accuracy(split))?;
+        self.store.record_anomed_result(&link.submission.id, split, &serde_json::to_value(accuracy)?).await?;
+        self.anomed_audit(
+            link,
+            "anomed.utility.anonymizer",
+            serde_json::json!({ "data_split": split.name(), "accuracy": accuracy.accuracy.value }),
+        )
+        .await?;
+        Ok(accuracy)
+    }
+
+    /// Scores a deanonymizer's membership guesses for one round and records them.
+    pub async fn anomed_score_deanonymizer(
+        &self,
+        link: &Link,
+        split: DataSplit,
+        body: &[u8],
+    ) -> Result<MembershipDecisions> {
+        check_role(link, true)?;
+        let ml = self.anomed_ml(link).await?;
+        let prediction = read_prediction(body)?;
+        let decisions = score_memberships(&prediction, &ml.evaluation(split).membership)?;
+        self.store.record_anomed_result(&link.submission.id, split, &serde_json::to_value(decisions)?).await?;
+        self.anomed_audit(
+            link,
+            "anomed.utility.deanonymizer",
+            serde_json::json!({ "data_split": split.name(), "tpr": decisions.tpr.value, "fpr": decisions.fpr.value }),
+        )
+        .await?;
+        Ok(decisions)
+    }
+}
+
+/// The `prediction` array of an uploaded NPZ.
+fn read_prediction(body: &[u8]) -> Result<Array> {
+    let mut npz = Npz::from_bytes(body, &Limits::default()).map_err(|e| Error::invalid(format!("{e}")))?;
+    npz.take("prediction").ok_or_else(|| {
+        let names: Vec<&str> = npz.arrays.iter().map(|(n, _)| n.as_str()).collect();
+        Error::invalid(format!("expected a NumPy array named 'prediction'; the NPZ holds [{}]", names.join(", ")))
+    })
+}
