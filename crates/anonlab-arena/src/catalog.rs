@@ -319,7 +319,7 @@ impl Arena {
         implementation: Implementation,
         visibility: Visibility,
     ) -> Result<Submission> {
-        if matches!(implementation, Implementation::AnomedAnonymizer(_) | Implementation::AnomedDeanonymizer(_)) {
+        if implementation.anomed_service().is_some() {
             return Err(Error::invalid("AnoMed apps are registered with their challenge link; use register_anomed"));
         }
         Ok(self.insert_submission(owner, name, implementation, visibility, None).await?.0)
@@ -342,7 +342,7 @@ impl Arena {
                 SubmissionRole::Anonymizer
             }
             Implementation::BuiltinAttack(_) => SubmissionRole::Attack,
-            Implementation::AnomedAnonymizer(service) => {
+            Implementation::AnomedAnonymizer(service) | Implementation::AnomedTabularAnonymizer(service) => {
                 service.validate(false)?;
                 SubmissionRole::Anonymizer
             }

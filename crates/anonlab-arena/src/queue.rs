@@ -132,11 +132,12 @@ fn applies(
     anonymizer: &Implementation,
     attack: Option<&Implementation>,
 ) -> bool {
-    let model = match anonymizer {
-        Implementation::AnomedAnonymizer(service) if service.challenge != challenge.slug => return false,
-        Implementation::AnomedAnonymizer(_) => true,
-        _ => false,
-    };
+    if let Some(service) = anonymizer.anomed_service()
+        && service.challenge != challenge.slug
+    {
+        return false;
+    }
+    let model = matches!(anonymizer, Implementation::AnomedAnonymizer(_));
     match attack {
         None => true,
         Some(Implementation::BuiltinAttack(builtin)) => {

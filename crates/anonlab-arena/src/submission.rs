@@ -45,6 +45,10 @@ pub enum Implementation {
     /// A membership-inference attack served by an unmodified AnoMed
     /// deanonymizer app (`anomed-deanonymizer`), aimed at one AnoMed anonymizer.
     AnomedDeanonymizer(AnomedService),
+    /// A table anonymizer served by an unmodified AnoMed tabular anonymizer app
+    /// (`tabular_data_anonymizer_server_factory`): its release is scored and
+    /// attacked like a built-in anonymizer's.
+    AnomedTabularAnonymizer(AnomedService),
     /// An uploaded WebAssembly module (not run yet).
     Wasm {
         /// SHA-256 of the module in the vault.
@@ -68,6 +72,18 @@ pub struct AnomedService {
     /// For a deanonymizer: the id of the AnoMed anonymizer submission it attacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+}
+
+impl Implementation {
+    /// The AnoMed app behind this submission, if it is one.
+    pub fn anomed_service(&self) -> Option<&AnomedService> {
+        match self {
+            Implementation::AnomedAnonymizer(s)
+            | Implementation::AnomedDeanonymizer(s)
+            | Implementation::AnomedTabularAnonymizer(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 impl AnomedService {

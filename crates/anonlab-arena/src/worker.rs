@@ -241,8 +241,13 @@ async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, config: 
     let started_at = now_ms();
     let clock = Instant::now();
     let work = load(&arena, &job.evaluation_id).await?;
-    let (metrics, release_sha256) = match &work.anonymizer.implementation {
-        Implementation::AnomedAnonymizer(_) => (run_on_model(&arena, &work, &config).await?, None),
+    let (metrics, release_sha256) = match (&work.anonymizer.implementation, &work.attack) {
+        (Implementation::AnomedAnonymizer(_), _) => (run_on_model(&arena, &work, &config).await?, None),
+        (Implementation::AnomedTabularAnonymizer(_), None) => {
+            let (utility, sha256) =
+                crate::anomed::driver::evaluate_tabular_anonymizer(&arena, &work.anonymizer, &config.anomed).await?;
+            (serde_json::to_value(&utility)?, Some(sha256))
+        }
         _ => run_on_table(&arena, &job, &work, &cache).await?,
     };
     if !config.hold.is_zero() {
@@ -253,7 +258,8 @@ async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, config: 
     Ok(Finished { metrics, release_sha256, started_at })
 }
 
-/// A built-in anonymizer's release and utility, or a built-in attack on it.
+/// A built-in anonymizer's release and utility, or a built-in attack on a
+/// stored release (a built-in's or an AnoMed tabular anonymizer's).
 async fn run_on_table(
     arena: &Arena,
     job: &ClaimedJob,
@@ -262,13 +268,13 @@ async fn run_on_table(
 ) -> Result<(serde_json::Value, Option<String>)> {
     let actor = format!("worker:{}", job.id);
     let split = split_of(arena, &work.challenge, cache, &actor).await?;
-    let Implementation::BuiltinAnonymizer(anonymizer) = work.anonymizer.implementation.clone() else {
-        return Err(Error::new(ErrorKind::Evaluation, "WebAssembly anonymizers do not run yet"));
-    };
     let spec = work.challenge.spec.clone();
     let seed = work.seed;
     Ok(match &work.attack {
         None => {
+            let Implementation::BuiltinAnonymizer(anonymizer) = work.anonymizer.implementation.clone() else {
+                return Err(Error::new(ErrorKind::Evaluation, "WebAssembly anonymizers do not run yet"));
+            };
             let outcome =
                 tokio::task::spawn_blocking(move || evaluate::run_anonymizer(&spec, &split, &anonymizer, seed))
                     .await

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use anonlab_arena::Arena;
 use anonlab_arena::accounts::{CredentialKind, Role, User};
 use anonlab_arena::anomed::driver::DriverConfig;
+use anonlab_arena::anomed::links::Round;
 use anonlab_arena::anomed::ml::{DataSplit, Labelled, MlChallenge};
 use anonlab_arena::anomed::npz::{Array, Npz};
 use anonlab_arena::catalog::Challenge;
@@ -67,6 +68,8 @@ impl Processes {
             .arg(apps_dir())
             .arg(format!("{module}:application"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
+            // pyarrow 19 may abort at interpreter exit without it (tests/anomed/README.md).
+            .env("OMP_NUM_THREADS", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log);
@@ -147,7 +150,7 @@ async fn platform(with_worker: bool) -> Platform {
         .await
         .unwrap()
         .secret;
-    for attack in BuiltinAttack::ON_MODELS {
+    for attack in BuiltinAttack::every() {
         arena
             .create_submission(&owner, attack.name(), Implementation::BuiltinAttack(attack), Visibility::Public)
             .await
@@ -207,11 +210,18 @@ impl Platform {
     /// The models board's entry of `anonymizer` once its utility run and every
     /// attack on it have ended.
     async fn finished_entry(&self, anonymizer: &str, attacks: usize, within: Duration) -> (Entry, Vec<String>) {
+        self.finished(anonymizer, attacks, within, true).await
+    }
+
+    /// The same on the board of `models` or of table releases.
+    async fn finished(&self, anonymizer: &str, attacks: usize, within: Duration, models: bool) -> (Entry, Vec<String>) {
         let deadline = Instant::now() + within;
         loop {
             let board = self.arena.store.leaderboard(&self.challenge.slug, Some(&self.researcher)).await.unwrap();
-            let columns: Vec<String> = board.model_attacks.iter().map(|a| a.name.clone()).collect();
-            if let Some(entry) = board.models.into_iter().find(|e| e.submission.id == anonymizer) {
+            let (columns, entries) =
+                if models { (board.model_attacks, board.models) } else { (board.attacks, board.entries) };
+            let columns: Vec<String> = columns.iter().map(|a| a.name.clone()).collect();
+            if let Some(entry) = entries.into_iter().find(|e| e.submission.id == anonymizer) {
                 let ended = |state: &str| state == "done" || state == "failed";
                 if ended(&entry.state)
                     && (entry.state == "failed"
@@ -393,6 +403,16 @@ async fn interop_unmodified_apps() {
         m.risk.value
     );
 
+    // The web UI shows the models board and the entry's page.
+    let page = client.get(format!("{}/challenges/flchain", p.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Models (AnoMed protocol)"), "no models board");
+    assert!(page.contains("diffprivlib GaussianNB (AnoMed example)") && page.contains("label-only-noise"));
+    assert!(page.contains("ART black-box MIA (AnoMed example)"), "the deanonymizer's column");
+    let entry_page = client.get(format!("{}/challenges/flchain/entries/{anonymizer}", p.base)).send().await.unwrap();
+    assert_eq!(entry_page.status(), 200);
+    let entry_page = entry_page.text().await.unwrap();
+    assert!(entry_page.contains("Validation accuracy") && entry_page.contains("POST &#x2f;fit 201"), "{entry_page}");
+
     // 3. Validation happens once: the app's second try is refused.
     let prediction = Npz::new().with("prediction", Array::i64(vec![ml.validation.y.len()], ml.validation.y.clone()));
     let (status, body) = post(
@@ -404,7 +424,8 @@ async fn interop_unmodified_apps() {
     assert_eq!(status, 409, "{body}");
     assert!(body["description"].as_str().unwrap().contains("validated already"), "{body}");
     assert_eq!(
-        p.arena.store.anomed_result(&anonymizer, DataSplit::Validation).await.unwrap().unwrap()["accuracy"]["value"],
+        p.arena.store.anomed_result(&anonymizer, Round::Ml(DataSplit::Validation)).await.unwrap().unwrap()["accuracy"]
+            ["value"],
         json!(accuracy.value),
         "the recorded validation is the app's, not the perfect one sent after it"
     );
@@ -422,6 +443,109 @@ async fn interop_unmodified_apps() {
     }
     p.stop.send(true).unwrap();
     drop(processes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interop_tabular_anonymizer() {
+    let Some(python) = anomed_python() else { return };
+    let logs = tempfile::tempdir().unwrap();
+    let mut processes = Processes::default();
+    let p = platform(true).await;
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let (anonymizer, host) = p
+        .register(
+            &client,
+            "pandas generalization (AnoMed tabular)",
+            json!({ "kind": "anomed-tabular-anonymizer", "url": format!("http://127.0.0.1:{port}"), "challenge": "flchain" }),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    processes.gunicorn(
+        &python,
+        "tabular-anonymizer",
+        "tabular_anonymizer_app",
+        port,
+        &[("CHALLENGE_HOST", host.clone()), ("ANOMED_MODEL_DIR", dir.path().display().to_string())],
+        logs.path(),
+    );
+    wait_up(&client, &format!("http://127.0.0.1:{port}/"), logs.path(), "tabular-anonymizer").await;
+    let (entry, columns) = p.finished(&anonymizer, BuiltinAttack::ALL.len(), Duration::from_secs(300), false).await;
+    eprintln!("tabular entry: {}", serde_json::to_string_pretty(&entry).unwrap());
+    assert_eq!(entry.state, "done", "{:?}", entry.error);
+    let utility = entry.utility.as_ref().expect("table utility");
+    for call in ["GET / 200", "POST /fit 201", "POST /evaluate 201"] {
+        assert!(utility.protocol_calls.iter().any(|c| c.starts_with(call)), "{call}: {:?}", utility.protocol_calls);
+    }
+    // Ages in 5-year and sample years in 2-year bands, nothing suppressed.
+    assert!(utility.information_loss > 0.01 && utility.information_loss < 0.5, "{utility:?}");
+    assert_eq!(utility.suppressed_share, 0.0);
+    assert!(utility.classification_accuracy.is_some());
+    // anonlab's table attacks ran on the uploaded release.
+    let mut columns = columns;
+    columns.sort();
+    let mut expected = BuiltinAttack::ALL.map(|a| a.name().to_string());
+    expected.sort();
+    assert_eq!(columns, expected);
+    for cell in &entry.privacy {
+        assert_eq!(cell.state, "done", "{cell:?}");
+        let m = cell.metrics.as_ref().unwrap();
+        eprintln!("  {:<13} risk {:.3} [{:.3}, {:.3}]", m.attack, m.risk.value, m.risk.low, m.risk.high);
+    }
+    // A second upload is refused; the sealed release is the recorded one.
+    let form = reqwest::multipart::Form::new()
+        .part("anon_data", reqwest::multipart::Part::bytes(b"PAR1".to_vec()).file_name("anon_data.parquet"))
+        .text("anon_scheme", "same");
+    let r = client.post(format!("http://{host}/utility/anonymizer?anonymizer=x")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let recorded = p.arena.store.anomed_result(&anonymizer, Round::Release).await.unwrap().unwrap();
+    let sealed = p.arena.vault.get(&anonlab_arena::worker::release_object(&p.challenge.id, &anonymizer)).await.unwrap();
+    use sha2::Digest;
+    assert_eq!(recorded["release_sha256"], json!(data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&sealed))));
+    p.stop.send(true).unwrap();
+    drop(processes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabular_uploads_get_clear_json_errors() {
+    let p = platform(false).await;
+    let client = reqwest::Client::new();
+    let kind = json!({ "kind": "anomed-tabular-anonymizer", "url": "http://127.0.0.1:9", "challenge": "flchain" });
+    let (_, host) = p.register(&client, "unstarted tabular", kind).await;
+    let leaky = client.get(format!("http://{host}/data/anonymizer/leaky")).send().await.unwrap();
+    assert_eq!(leaky.status(), 200);
+    let leaky = leaky.bytes().await.unwrap().to_vec();
+    let table = anonlab_table::io::parquet::read_parquet_bytes(&leaky, "leaky").unwrap();
+    let split = p.arena.challenge_split(&p.challenge, "test").await.unwrap();
+    assert_eq!(table.rows(), split.train.rows());
+    // Dropping rows: the release must keep every row in order.
+    let short = anonlab_table::io::parquet::table_to_parquet_bytes(&table.select_rows(&[0, 1, 2])).unwrap();
+    let upload = |data: Vec<u8>, scheme: &str| {
+        reqwest::multipart::Form::new()
+            .part("anon_data", reqwest::multipart::Part::bytes(data).file_name("anon_data.parquet"))
+            .text("anon_scheme", scheme.to_string())
+    };
+    let url = format!("http://{host}/utility/anonymizer?anonymizer=x");
+    let cases = vec![
+        ("not multipart", client.post(&url).body("hello"), 400, "multipart/form-data"),
+        ("no scheme", client.post(&url).multipart(reqwest::multipart::Form::new().text("x", "y")), 400, "missing"),
+        ("not Parquet", client.post(&url).multipart(upload(b"hello".to_vec(), "same")), 400, "not a readable Parquet"),
+        ("unknown scheme", client.post(&url).multipart(upload(leaky.clone(), "magic")), 400, "anon_scheme must be"),
+        ("rows dropped", client.post(&url).multipart(upload(short, "same")), 400, "keep every row"),
+        ("ML route", client.get(format!("http://{host}/data/anonymizer/training")), 403, "for anonymizers"),
+    ];
+    for (what, request, status, says) in cases {
+        let r = request.send().await.unwrap();
+        let got = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(got, status, "{what}: {body}");
+        assert!(body["description"].as_str().unwrap_or_default().contains(says), "{what}: {body}");
+    }
+    // The leaky data itself, unchanged, is a valid release ("same").
+    let r = client.post(&url).multipart(upload(leaky, "same")).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let figures: Value = r.json().await.unwrap();
+    assert_eq!(figures["information_loss"], json!(0.0), "{figures}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

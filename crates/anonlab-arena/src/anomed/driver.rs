@@ -15,13 +15,15 @@ use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::links::Round;
 use super::ml::{DataSplit, MlChallenge};
 use super::npz::{Array, Data, Limits, Npz};
 use super::score::{MembershipDecisions, ModelAccuracy};
+use super::tabular::RecordedRelease;
 use crate::catalog::{Challenge, Submission};
 use crate::context::Arena;
 use crate::error::{Error, ErrorKind, Result};
-use crate::evaluate::{Estimate, PrivacyMetrics};
+use crate::evaluate::{Estimate, PrivacyMetrics, UtilityMetrics};
 use crate::submission::{AnomedService, BuiltinAttack};
 
 /// Timeouts for calling AnoMed apps.
@@ -150,18 +152,17 @@ fn shorten(text: &str) -> String {
 }
 
 fn service_of(submission: &Submission) -> Result<&AnomedService> {
-    match &submission.implementation {
-        crate::submission::Implementation::AnomedAnonymizer(s)
-        | crate::submission::Implementation::AnomedDeanonymizer(s) => Ok(s),
-        _ => Err(Error::internal(format!("submission {} is not an AnoMed app", submission.id))),
-    }
+    submission
+        .implementation
+        .anomed_service()
+        .ok_or_else(|| Error::internal(format!("submission {} is not an AnoMed app", submission.id)))
 }
 
 /// Runs `fit` and both evaluation rounds unless validation was recorded
 /// already (a retried job does not validate twice).
 async fn fit_and_evaluate(arena: &Arena, app: &mut App, submission: &Submission, config: &DriverConfig) -> Result<()> {
     app.wait_ready(config.ready).await?;
-    if arena.store.anomed_result(&submission.id, DataSplit::Validation).await?.is_some() {
+    if arena.store.anomed_result(&submission.id, Round::Ml(DataSplit::Validation)).await?.is_some() {
         app.calls.push("validation recorded by an earlier attempt; not called again".into());
         return Ok(());
     }
@@ -171,14 +172,10 @@ async fn fit_and_evaluate(arena: &Arena, app: &mut App, submission: &Submission,
     Ok(())
 }
 
-async fn recorded<T: serde::de::DeserializeOwned>(
-    arena: &Arena,
-    submission: &str,
-    split: DataSplit,
-) -> Result<Option<T>> {
+async fn recorded<T: serde::de::DeserializeOwned>(arena: &Arena, submission: &str, round: Round) -> Result<Option<T>> {
     arena
         .store
-        .anomed_result(submission, split)
+        .anomed_result(submission, round)
         .await?
         .map(|v| serde_json::from_value(v).map_err(Error::from))
         .transpose()
@@ -193,7 +190,7 @@ pub(crate) async fn evaluate_anonymizer(
     let started = Instant::now();
     let mut app = App::new(service_of(anonymizer)?)?;
     fit_and_evaluate(arena, &mut app, anonymizer, config).await?;
-    let validation = recorded(arena, &anonymizer.id, DataSplit::Validation).await?.ok_or_else(|| {
+    let validation = recorded(arena, &anonymizer.id, Round::Ml(DataSplit::Validation)).await?.ok_or_else(|| {
         Error::new(
             ErrorKind::Evaluation,
             "the app answered, but never sent its validation predictions to the challenge",
@@ -201,10 +198,34 @@ pub(crate) async fn evaluate_anonymizer(
     })?;
     Ok(ModelUtilityMetrics {
         validation,
-        tuning: recorded(arena, &anonymizer.id, DataSplit::Tuning).await?,
+        tuning: recorded(arena, &anonymizer.id, Round::Ml(DataSplit::Tuning)).await?,
         calls: app.calls,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The utility run of an AnoMed tabular anonymizer: `fit` (it anonymizes the
+/// leaky data) and `evaluate` (it uploads the release to our challenge route,
+/// which scores and seals it). Returns the utility and the sealed release's hash.
+pub(crate) async fn evaluate_tabular_anonymizer(
+    arena: &Arena,
+    anonymizer: &Submission,
+    config: &DriverConfig,
+) -> Result<(UtilityMetrics, String)> {
+    let mut app = App::new(service_of(anonymizer)?)?;
+    app.wait_ready(config.ready).await?;
+    if arena.store.anomed_result(&anonymizer.id, Round::Release).await?.is_some() {
+        app.calls.push("release recorded by an earlier attempt; not called again".into());
+    } else {
+        app.post("/fit", config.fit).await?;
+        app.post("/evaluate", config.evaluate).await?;
+    }
+    let recorded: RecordedRelease = recorded(arena, &anonymizer.id, Round::Release).await?.ok_or_else(|| {
+        Error::new(ErrorKind::Evaluation, "the app answered, but never uploaded its release to the challenge")
+    })?;
+    let mut utility = recorded.utility;
+    utility.protocol_calls = app.calls;
+    Ok((utility, recorded.release_sha256))
 }
 
 /// The privacy run of an AnoMed deanonymizer against its target.
@@ -217,7 +238,7 @@ pub(crate) async fn evaluate_deanonymizer(
     let mut app = App::new(service_of(deanonymizer)?)?;
     fit_and_evaluate(arena, &mut app, deanonymizer, config).await?;
     let decisions: MembershipDecisions =
-        recorded(arena, &deanonymizer.id, DataSplit::Validation).await?.ok_or_else(|| {
+        recorded(arena, &deanonymizer.id, Round::Ml(DataSplit::Validation)).await?.ok_or_else(|| {
             Error::new(
                 ErrorKind::Evaluation,
                 "the app answered, but never sent its validation guesses to the challenge",

@@ -15,6 +15,24 @@ use crate::catalog::{Challenge, Submission, challenge_from_row, submission_from_
 use crate::error::{Error, Result};
 use crate::store::{Store, now_ms};
 
+/// What a recorded result is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// A round of the machine-learning challenge.
+    Ml(DataSplit),
+    /// A tabular anonymizer's uploaded release.
+    Release,
+}
+
+impl Round {
+    fn name(self) -> &'static str {
+        match self {
+            Round::Ml(split) => split.name(),
+            Round::Release => "release",
+        }
+    }
+}
+
 /// A registered AnoMed app and the challenge it serves.
 #[derive(Debug, Clone)]
 pub struct Link {
@@ -61,49 +79,52 @@ impl Store {
         Ok(Some(Link { submission: submission_from_row(&submission)?, challenge: challenge_from_row(&challenge)? }))
     }
 
-    /// Records what our utility route measured for `submission` in one round.
-    /// Tuning may be repeated (the latest counts); validation happens once.
+    /// Records what our utility route measured for `submission` in one round
+    /// (`tuning` may be repeated, the latest counts; `validation` and a tabular
+    /// `release` happen once).
     ///
     /// # Errors
-    /// A conflict when the submission was validated already.
+    /// A conflict when a once-only round was recorded already.
     pub async fn record_anomed_result(
         &self,
         submission: &str,
-        split: DataSplit,
+        round: Round,
         metrics: &serde_json::Value,
     ) -> Result<()> {
         let now = now_ms();
         let metrics = metrics.to_string();
-        let conflict = match split {
-            DataSplit::Tuning => {
-                "DO UPDATE SET metrics_json = excluded.metrics_json, calls = anomed_results.calls + 1, updated_at = excluded.updated_at"
-            }
-            DataSplit::Validation => "DO NOTHING",
+        let conflict = if round == Round::Ml(DataSplit::Tuning) {
+            "DO UPDATE SET metrics_json = excluded.metrics_json, calls = anomed_results.calls + 1, updated_at = excluded.updated_at"
+        } else {
+            "DO NOTHING"
         };
         let done = sqlx::query(&format!(
             "INSERT INTO anomed_results (submission_id, data_split, metrics_json, calls, created_at, updated_at) \
              VALUES ($1, $2, $3, 1, $4, $4) ON CONFLICT (submission_id, data_split) {conflict}"
         ))
         .bind(submission)
-        .bind(split.name())
+        .bind(round.name())
         .bind(&metrics)
         .bind(now)
         .execute(self.pool())
         .await?;
         if done.rows_affected() == 0 {
-            return Err(Error::conflict(
-                "this submission was validated already; validation happens once (use data_split=tuning to try again)",
-            ));
+            return Err(Error::conflict(match round {
+                Round::Release => "this submission's release was recorded already; a release is scored once",
+                _ => {
+                    "this submission was validated already; validation happens once (use data_split=tuning to try again)"
+                }
+            }));
         }
         Ok(())
     }
 
     /// What our utility route recorded for `submission` in one round.
-    pub async fn anomed_result(&self, submission: &str, split: DataSplit) -> Result<Option<serde_json::Value>> {
+    pub async fn anomed_result(&self, submission: &str, round: Round) -> Result<Option<serde_json::Value>> {
         let text: Option<String> =
             sqlx::query_scalar("SELECT metrics_json FROM anomed_results WHERE submission_id = $1 AND data_split = $2")
                 .bind(submission)
-                .bind(split.name())
+                .bind(round.name())
                 .fetch_optional(self.pool())
                 .await?;
         text.map(|t| serde_json::from_str(&t).map_err(Error::from)).transpose()

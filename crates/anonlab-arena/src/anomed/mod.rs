@@ -10,6 +10,8 @@
 //! - [`routes`]: what the challenge routes answer (the HTTP layer only maps
 //!   paths and errors onto these).
 //! - [`score`]: accuracy and membership decisions, with the right denominators.
+//! - [`tabular`]: the tabular variant: Parquet data out, an uploaded release in,
+//!   scored and attacked like a built-in anonymizer's.
 //! - [`driver`]: the worker's side: calling `fit` and `evaluate` on the apps,
 //!   and running anonlab's own model attacks over their `/predict` route.
 
@@ -19,6 +21,7 @@ pub mod ml;
 pub mod npz;
 pub mod routes;
 pub mod score;
+pub mod tabular;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,14 +31,16 @@ use crate::audit::{Event, Outcome};
 use crate::catalog::{Challenge, Submission};
 use crate::context::Arena;
 use crate::error::{Error, Result};
+use crate::evaluate::Split;
 use crate::submission::{Implementation, Visibility};
 use ml::MlChallenge;
 
-/// Built AnoMed challenges by challenge id and version, so routes and workers
-/// encode a dataset once.
+/// Split and encoded challenges by challenge id and version, so routes and
+/// workers read and encode a dataset once.
 #[derive(Debug, Clone, Default)]
 pub struct MlCache {
     entries: Arc<Mutex<HashMap<ChallengeVersion, Arc<MlChallenge>>>>,
+    splits: Arc<Mutex<HashMap<ChallengeVersion, Arc<Split>>>>,
 }
 
 /// A challenge's id and version.
@@ -43,6 +48,19 @@ type ChallengeVersion = (String, i64);
 
 impl MlCache {
     const CAPACITY: usize = 8;
+}
+
+/// Looks `key` up in `cache`, or builds, inserts and returns it.
+fn cached<T>(cache: &Mutex<HashMap<ChallengeVersion, Arc<T>>>, key: &ChallengeVersion) -> Option<Arc<T>> {
+    cache.lock().expect("anomed cache lock").get(key).cloned()
+}
+
+fn insert<T>(cache: &Mutex<HashMap<ChallengeVersion, Arc<T>>>, key: ChallengeVersion, value: Arc<T>) {
+    let mut entries = cache.lock().expect("anomed cache lock");
+    if entries.len() >= MlCache::CAPACITY {
+        entries.clear();
+    }
+    entries.insert(key, value);
 }
 
 /// A registered AnoMed app and how to start it.
@@ -74,7 +92,7 @@ impl Arena {
         visibility: Visibility,
     ) -> Result<Registration> {
         let service = match &implementation {
-            Implementation::AnomedAnonymizer(s) => {
+            Implementation::AnomedAnonymizer(s) | Implementation::AnomedTabularAnonymizer(s) => {
                 s.validate(false)?;
                 s
             }
@@ -82,7 +100,11 @@ impl Arena {
                 s.validate(true)?;
                 s
             }
-            _ => return Err(Error::invalid("register_anomed takes an anomed-anonymizer or anomed-deanonymizer")),
+            _ => {
+                return Err(Error::invalid(
+                    "register_anomed takes an anomed-anonymizer, anomed-tabular-anonymizer or anomed-deanonymizer",
+                ));
+            }
         };
         let challenge = self.store.challenge(&service.challenge).await?;
         if challenge.slug != service.challenge {
@@ -91,13 +113,21 @@ impl Arena {
                 challenge.slug
             )));
         }
-        self.ml_challenge(&challenge, &format!("user:{}", owner.id)).await?;
+        if !matches!(implementation, Implementation::AnomedTabularAnonymizer(_)) {
+            self.ml_challenge(&challenge, &format!("user:{}", owner.id)).await?;
+        }
         if let Some(target) = &service.target {
             let target = self.store.submission(target).await.map_err(|_| {
                 Error::invalid(format!("the target '{target}' is not a submission (give the anonymizer's id)"))
             })?;
             let aimed =
                 matches!(&target.implementation, Implementation::AnomedAnonymizer(t) if t.challenge == challenge.slug);
+            if matches!(target.implementation, Implementation::AnomedTabularAnonymizer(_)) {
+                return Err(Error::invalid(
+                    "AnoMed ships no server for tabular deanonymizers; anonlab's own table attacks run on this \
+                     anonymizer's release instead",
+                ));
+            }
             if !aimed || !target.visible_to(Some(owner)) {
                 return Err(Error::invalid(format!(
                     "the target '{}' is not an AnoMed anonymizer on challenge '{}'",
@@ -111,12 +141,12 @@ impl Arena {
         Ok(Registration { challenge_path: format!("/anomed/{secret}"), secret, submission })
     }
 
-    /// The AnoMed form of `challenge`, built from its dataset on first use
-    /// (an audited read by `actor`).
-    pub async fn ml_challenge(&self, challenge: &Challenge, actor: &str) -> Result<Arc<MlChallenge>> {
+    /// The seeded split of `challenge`'s dataset, read on first use (an
+    /// audited read by `actor`).
+    pub async fn challenge_split(&self, challenge: &Challenge, actor: &str) -> Result<Arc<Split>> {
         let key = (challenge.id.clone(), challenge.version);
-        if let Some(ml) = self.ml.entries.lock().expect("ml cache lock").get(&key) {
-            return Ok(ml.clone());
+        if let Some(split) = cached(&self.ml.splits, &key) {
+            return Ok(split);
         }
         let csv = self.vault.get(&challenge.dataset_id).await?;
         self.audit
@@ -128,21 +158,32 @@ impl Arena {
                 detail: serde_json::json!({ "purpose": "anomed challenge", "challenge": challenge.id }),
             })
             .await?;
-        let spec = challenge.spec.clone();
+        let spec = challenge.spec.split.clone();
         let name = challenge.slug.clone();
-        let ml = tokio::task::spawn_blocking(move || {
+        let split = tokio::task::spawn_blocking(move || {
             let table = anonlab_table::io::csv::read_csv_bytes(&csv, &name, &Default::default())?;
-            let split = crate::evaluate::split(&table, &spec.split)?;
-            MlChallenge::build(&spec, &split)
+            crate::evaluate::split(&table, &spec)
         })
         .await
-        .map_err(|e| Error::internal(format!("encoding task: {e}")))??;
-        let ml = Arc::new(ml);
-        let mut entries = self.ml.entries.lock().expect("ml cache lock");
-        if entries.len() >= MlCache::CAPACITY {
-            entries.clear();
+        .map_err(|e| Error::internal(format!("split task: {e}")))??;
+        let split = Arc::new(split);
+        insert(&self.ml.splits, key, split.clone());
+        Ok(split)
+    }
+
+    /// The AnoMed machine-learning form of `challenge`, built on first use.
+    pub async fn ml_challenge(&self, challenge: &Challenge, actor: &str) -> Result<Arc<MlChallenge>> {
+        let key = (challenge.id.clone(), challenge.version);
+        if let Some(ml) = cached(&self.ml.entries, &key) {
+            return Ok(ml);
         }
-        entries.insert(key, ml.clone());
+        let split = self.challenge_split(challenge, actor).await?;
+        let spec = challenge.spec.clone();
+        let ml = tokio::task::spawn_blocking(move || MlChallenge::build(&spec, &split))
+            .await
+            .map_err(|e| Error::internal(format!("encoding task: {e}")))??;
+        let ml = Arc::new(ml);
+        insert(&self.ml.entries, key, ml.clone());
         Ok(ml)
     }
 }

@@ -11,7 +11,7 @@
 //! - every read and every scored prediction is audited;
 //! - validation is scored once per app.
 
-use super::links::Link;
+use super::links::{Link, Round};
 use super::ml::{DataSplit, MlChallenge};
 use super::npz::{Array, Limits, Npz};
 use super::score::{MembershipDecisions, ModelAccuracy, score_labels, score_memberships};
@@ -54,12 +54,18 @@ impl DataRoute {
 
 /// Who may call a route: the kind of app behind the secret.
 fn check_role(link: &Link, deanonymizer_route: bool) -> Result<()> {
-    let is_deanonymizer = matches!(link.submission.implementation, Implementation::AnomedDeanonymizer(_));
-    match (deanonymizer_route, is_deanonymizer) {
-        (true, false) => Err(Error::forbidden("this route is for deanonymizers; this link belongs to an anonymizer")),
-        (false, true) => Err(Error::forbidden("this route is for anonymizers; this link belongs to a deanonymizer")),
-        _ => Ok(()),
+    let kind = match link.submission.implementation {
+        Implementation::AnomedAnonymizer(_) => "an anonymizer",
+        Implementation::AnomedDeanonymizer(_) => "a deanonymizer",
+        Implementation::AnomedTabularAnonymizer(_) => "a tabular anonymizer",
+        _ => "no AnoMed app",
+    };
+    let allowed = if deanonymizer_route { "a deanonymizer" } else { "an anonymizer" };
+    if kind == allowed {
+        return Ok(());
     }
+    let route = if deanonymizer_route { "deanonymizers" } else { "anonymizers of the machine-learning challenge" };
+    Err(Error::forbidden(format!("this route is for {route}; this link belongs to {kind}")))
 }
 
 /// `X` (float64, rows × features) and `y` (int64) of a labelled part.
@@ -119,7 +125,9 @@ impl Arena {
         let ml = self.anomed_ml(link).await?;
         let prediction = read_prediction(body)?;
         let accuracy = score_labels(&prediction, &ml.part(split).y, ml.majority_accuracy(split))?;
-        self.store.record_anomed_result(&link.submission.id, split, &serde_json::to_value(accuracy)?).await?;
+        self.store
+            .record_anomed_result(&link.submission.id, Round::Ml(split), &serde_json::to_value(accuracy)?)
+            .await?;
         self.anomed_audit(
             link,
             "anomed.utility.anonymizer",
@@ -140,7 +148,9 @@ impl Arena {
         let ml = self.anomed_ml(link).await?;
         let prediction = read_prediction(body)?;
         let decisions = score_memberships(&prediction, &ml.evaluation(split).membership)?;
-        self.store.record_anomed_result(&link.submission.id, split, &serde_json::to_value(decisions)?).await?;
+        self.store
+            .record_anomed_result(&link.submission.id, Round::Ml(split), &serde_json::to_value(decisions)?)
+            .await?;
         self.anomed_audit(
             link,
             "anomed.utility.deanonymizer",

@@ -96,6 +96,45 @@ pub fn run_anonymizer(
     Ok(AnonymizerOutcome { release, release_csv, utility })
 }
 
+/// Scores a release made outside anonlab (an AnoMed tabular anonymizer's
+/// upload) exactly as a built-in's: kept as the same CSV (identifying columns
+/// dropped), read back and scored, so the leaderboard compares like with like
+/// and the attacks read it as they read any release.
+///
+/// # Errors
+/// A release that does not keep the training part's rows in order (utility
+/// scoring and linkage rely on row i being training row i; suppress with `*`
+/// rather than dropping a row), or that lacks a column the challenge needs.
+pub fn score_release(spec: &ChallengeSpec, split: &Split, release: &Table) -> Result<AnonymizerOutcome> {
+    let started = Instant::now();
+    if release.rows() != split.train.rows() {
+        return Err(Error::invalid(format!(
+            "the release has {} rows but the data it was made from has {}: keep every row, in order \
+             (suppress values with '*' instead of dropping rows)",
+            release.rows(),
+            split.train.rows()
+        )));
+    }
+    let threat = &spec.threat_model;
+    let needed = spec
+        .quasi_identifiers()
+        .map(|c| c.name.as_str())
+        .chain(threat.aux_cols.iter().map(String::as_str))
+        .chain([threat.secret.as_str()])
+        .chain(spec.utility.target.as_deref())
+        .chain(spec.utility.features.iter().map(String::as_str));
+    for name in needed {
+        if release.column_index(name).is_err() {
+            return Err(Error::invalid(format!("the release has no column '{name}', which the challenge scores")));
+        }
+    }
+    let release_csv = identity(spec, release);
+    let release = read_release(&release_csv)?;
+    let mut utility = utility::score(spec, split, &release)?;
+    utility.seconds = started.elapsed().as_secs_f64();
+    Ok(AnonymizerOutcome { release, release_csv, utility })
+}
+
 /// Reads a release CSV the evaluator wrote (stored in the vault) back into
 /// the table [`run_attack`](super::run_attack) takes.
 ///

@@ -50,6 +50,9 @@ pub struct UtilityMetrics {
     pub risk_bands: Vec<RiskBand>,
     /// Wall time of the anonymization and the scoring, in seconds.
     pub seconds: f64,
+    /// For a release made by an AnoMed app: the calls made to it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protocol_calls: Vec<String>,
 }
 
 /// What one attack learned from one release.

@@ -27,7 +27,7 @@ mod utility;
 #[cfg(test)]
 mod tests;
 
-pub use anonymizer::{AnonymizerOutcome, read_release, run_anonymizer};
+pub use anonymizer::{AnonymizerOutcome, read_release, run_anonymizer, score_release};
 pub use attack::run_attack;
 pub use demo::{DemoChallenge, demo_anonymizers, demo_challenges};
 pub use metrics::{Estimate, PrivacyMetrics, RiskBand, UtilityMetrics};

@@ -112,6 +112,7 @@ pub(super) fn score(spec: &ChallengeSpec, split: &Split, release: &Table) -> Res
         average_risk: risks.average,
         risk_bands,
         seconds: 0.0,
+        protocol_calls: Vec::new(),
     })
 }
 

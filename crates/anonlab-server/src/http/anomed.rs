@@ -19,10 +19,11 @@ use anonlab_arena::anomed::links::Link;
 use anonlab_arena::anomed::ml::DataSplit;
 use anonlab_arena::anomed::routes::DataRoute;
 use anonlab_arena::audit::Outcome;
+use anonlab_arena::submission::Implementation;
 use anonlab_arena::{Error, ErrorKind};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -171,6 +172,13 @@ async fn anonymizer_data(
     State(state): State<AppState>,
     Path((secret, part)): Path<(String, String)>,
 ) -> ProtocolResult<Response> {
+    if part == "leaky" {
+        let link = link(&state, &secret, "/data/anonymizer/leaky").await?;
+        return match state.arena.anomed_leaky(&link).await {
+            Ok(body) => Ok(npz_response(body)),
+            Err(e) => Err(refused(&state, &link, "/data/anonymizer/leaky", e).await),
+        };
+    }
     let route = match part.as_str() {
         "training" => DataRoute::Training,
         "tuning" => DataRoute::Features(DataSplit::Tuning),
@@ -203,6 +211,15 @@ async fn attack_evaluation_data(
 
 /// The request body, at most the configured size (413 beyond it).
 async fn body(state: &AppState, request: Request) -> ProtocolResult<axum::body::Bytes> {
+    let (parts, body) = request.into_parts();
+    limited_body(state, &parts.headers, body).await
+}
+
+async fn limited_body(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: Body,
+) -> ProtocolResult<axum::body::Bytes> {
     let limit = state.config.anomed_max_body_bytes;
     let too_large = || {
         ProtocolError::new(
@@ -210,15 +227,12 @@ async fn body(state: &AppState, request: Request) -> ProtocolResult<axum::body::
             format!("the body exceeds the challenge's limit of {limit} bytes"),
         )
     };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| too_large())
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }
 
 async fn anonymizer_utility(
@@ -227,8 +241,11 @@ async fn anonymizer_utility(
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> ProtocolResult<Response> {
-    let split = data_split(required(&query, &["data_split"])?)?;
     let link = link(&state, &secret, "/utility/anonymizer").await?;
+    if matches!(link.submission.implementation, Implementation::AnomedTabularAnonymizer(_)) {
+        return release_upload(&state, &link, request).await;
+    }
+    let split = data_split(required(&query, &["data_split"])?)?;
     let bytes = body(&state, request).await?;
     match state.arena.anomed_score_anonymizer(&link, split, &bytes).await {
         // Exactly the reference's keys: the interval and the baseline are recorded here.
@@ -237,6 +254,52 @@ async fn anonymizer_utility(
                 .into_response())
         }
         Err(e) => Err(refused(&state, &link, "/utility/anonymizer", e).await),
+    }
+}
+
+/// A tabular anonymizer's release: multipart `anon_data` (Parquet) and `anon_scheme` (text).
+async fn release_upload(state: &AppState, link: &Link, request: Request) -> ProtocolResult<Response> {
+    let (parts, body) = request.into_parts();
+    let bytes = limited_body(state, &parts.headers, body).await?;
+    let malformed = |why: String| {
+        ProtocolError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "expected a multipart/form-data upload with the parts 'anon_data' (Parquet) and 'anon_scheme': {why}"
+            ),
+        )
+    };
+    let mut multipart = Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+        .await
+        .map_err(|e| malformed(e.body_text()))?;
+    let (mut anon_data, mut scheme) = (None, None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| malformed(e.body_text()))? {
+        match field.name() {
+            Some("anon_data") => anon_data = Some(field.bytes().await.map_err(|e| malformed(e.body_text()))?),
+            Some("anon_scheme") => scheme = Some(field.text().await.map_err(|e| malformed(e.body_text()))?),
+            _ => {}
+        }
+    }
+    let (Some(anon_data), Some(scheme)) = (anon_data, scheme) else {
+        return Err(malformed("a part is missing".into()));
+    };
+    match state.arena.anomed_score_release(link, &anon_data, &scheme).await {
+        Ok(recorded) => {
+            let u = &recorded.utility;
+            let mut figures = serde_json::json!({
+                "information_loss": u.information_loss,
+                "suppressed_share": u.suppressed_share,
+                "marginal_tvd_1way": u.marginal_tvd_1way,
+                "marginal_tvd_2way": u.marginal_tvd_2way,
+                "prosecutor_risk": u.prosecutor_risk,
+                "average_risk": u.average_risk,
+            });
+            if let Some(a) = u.classification_accuracy {
+                figures["classification_accuracy"] = a.into();
+            }
+            Ok((StatusCode::CREATED, axum::Json(figures)).into_response())
+        }
+        Err(e) => Err(refused(state, link, "/utility/anonymizer", e).await),
     }
 }
 

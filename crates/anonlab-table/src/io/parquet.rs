@@ -2,17 +2,20 @@
 //!
 //! Input columns of any primitive type are read as their display strings (so
 //! hierarchies match them like CSV values); nulls become NULL. Output columns
-//! are UTF-8 strings, since generalized values such as `[20, 25[` or `*` are text.
+//! are UTF-8 strings, since generalized values such as `[20, 25[` or `*` are text;
+//! [`table_to_parquet_bytes`] instead types the columns whose every value is a
+//! number, for readers (pandas) that compute on them.
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType as ArrowType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::ChunkReader;
 
 use crate::column::ColumnBuilder;
 use crate::error::{Error, ErrorKind, Result};
@@ -28,7 +31,16 @@ fn parquet_error(path: &Path, what: &str, err: impl std::fmt::Display) -> Error 
 /// Reads a Parquet file into a dictionary-encoded table, batch by batch.
 pub fn read_parquet(path: &Path) -> Result<Table> {
     let file = File::open(path).map_err(|e| Error::io(path, "open the input file", &e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    read_from(file, path)
+}
+
+/// Reads Parquet held in memory (an upload); `name` stands for the file in messages.
+pub fn read_parquet_bytes(bytes: &[u8], name: &str) -> Result<Table> {
+    read_from(bytes::Bytes::copy_from_slice(bytes), Path::new(name))
+}
+
+fn read_from<R: ChunkReader + 'static>(input: R, path: &Path) -> Result<Table> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(input)
         .map_err(|e| parquet_error(path, "not a readable Parquet file", e))?;
     let schema = builder.schema().clone();
     let reader =
@@ -93,6 +105,47 @@ where
     file.commit()
 }
 
+/// A table as Parquet bytes: a column whose every non-null value is an integer
+/// is written as Int64, one whose values are all numbers as Float64, any other
+/// as UTF-8; empty values are nulls.
+pub fn table_to_parquet_bytes(table: &Table) -> Result<Vec<u8>> {
+    let name = Path::new("table.parquet");
+    let mut fields = Vec::with_capacity(table.columns().len());
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(table.columns().len());
+    for column in table.columns() {
+        let values: Vec<Option<&str>> = column
+            .codes()
+            .iter()
+            .map(|&c| Some(column.dictionary()[c as usize].as_str()).filter(|v| !v.is_empty()))
+            .collect();
+        let mut present = values.iter().flatten();
+        let (kind, array): (ArrowType, ArrayRef) = if present.clone().all(|v| v.parse::<i64>().is_ok()) {
+            (
+                ArrowType::Int64,
+                Arc::new(values.iter().map(|v| v.and_then(|v| v.parse::<i64>().ok())).collect::<Int64Array>()),
+            )
+        } else if present.all(|v| v.parse::<f64>().is_ok_and(f64::is_finite)) {
+            (
+                ArrowType::Float64,
+                Arc::new(values.iter().map(|v| v.and_then(|v| v.parse::<f64>().ok())).collect::<Float64Array>()),
+            )
+        } else {
+            (ArrowType::Utf8, Arc::new(StringArray::from(values)))
+        };
+        fields.push(Field::new(column.name(), kind, true));
+        arrays.push(array);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays)
+        .map_err(|e| parquet_error(name, "cannot build Parquet batch", e))?;
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema, None)
+        .map_err(|e| parquet_error(name, "cannot start Parquet output", e))?;
+    writer.write(&batch).map_err(|e| parquet_error(name, "cannot write Parquet", e))?;
+    writer.close().map_err(|e| parquet_error(name, "cannot finish Parquet output", e))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +160,24 @@ mod tests {
         assert_eq!(t.row_count(), 2);
         assert_eq!(t.column(1).value(1), "1234*");
         assert_eq!(t.column(0).null_count(), 1);
+    }
+
+    #[test]
+    fn typed_bytes_round_trip() {
+        let csv = b"age,kappa,sex,creatinine\n97,5.7,F,1.7\n92,0.87,M,\n";
+        let table = crate::io::csv::read_csv_bytes(csv, "t", &Default::default()).unwrap();
+        let bytes = table_to_parquet_bytes(&table).unwrap();
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes.clone())).unwrap();
+        let kinds: Vec<ArrowType> = builder.schema().fields().iter().map(|f| f.data_type().clone()).collect();
+        assert_eq!(kinds, [ArrowType::Int64, ArrowType::Float64, ArrowType::Utf8, ArrowType::Float64]);
+        let back = read_parquet_bytes(&bytes, "upload").unwrap();
+        assert_eq!((back.column(0).value(0), back.column(1).value(1), back.column(2).value(1)), ("97", "0.87", "M"));
+        assert_eq!(back.column(3).null_count(), 1);
+        let err = read_parquet_bytes(b"PAR1 not really", "anon_data").unwrap_err();
+        assert!(
+            err.to_string().contains("anon_data") && err.to_string().contains("not a readable Parquet file"),
+            "{err}"
+        );
     }
 
     #[test]

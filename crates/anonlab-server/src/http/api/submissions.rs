@@ -87,8 +87,7 @@ pub async fn create_submission(
 ) -> ApiResult<(StatusCode, axum::Json<CreatedSubmission>)> {
     const ACTION: &str = "submission.create";
     let user = guard(&state, &caller, ACTION, "", &[Role::Researcher, Role::Admin]).await?;
-    let anomed =
-        matches!(request.implementation, Implementation::AnomedAnonymizer(_) | Implementation::AnomedDeanonymizer(_));
+    let anomed = request.implementation.anomed_service().is_some();
     let created = if anomed {
         state.arena.register_anomed(user, &request.name, request.implementation, request.visibility).await.map(|r| {
             let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");

@@ -127,6 +127,9 @@ pub(super) fn settings(implementation: &Implementation) -> String {
         },
         Implementation::BuiltinAttack(a) => format!("built-in attack: {}", a.name()),
         Implementation::AnomedAnonymizer(s) => format!("AnoMed anonymizer at {} on {}", s.url, s.challenge),
+        Implementation::AnomedTabularAnonymizer(s) => {
+            format!("AnoMed tabular anonymizer at {} on {}", s.url, s.challenge)
+        }
         Implementation::AnomedDeanonymizer(s) => {
             format!("AnoMed deanonymizer at {} against {}", s.url, s.target.as_deref().unwrap_or("?"))
         }
@@ -140,6 +143,7 @@ pub(super) fn kind(implementation: &Implementation) -> &'static str {
         Implementation::BuiltinAnonymizer(_) => "built-in anonymizer",
         Implementation::BuiltinAttack(_) => "built-in attack",
         Implementation::AnomedAnonymizer(_) => "AnoMed anonymizer",
+        Implementation::AnomedTabularAnonymizer(_) => "AnoMed tabular anonymizer",
         Implementation::AnomedDeanonymizer(_) => "AnoMed deanonymizer",
         Implementation::Wasm { .. } => "WebAssembly",
     }
