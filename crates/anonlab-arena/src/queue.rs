@@ -145,7 +145,7 @@ fn applies(
                 && (challenge.spec.attacks.is_empty() || challenge.spec.attacks.iter().any(|a| a == builtin.name()))
         }
         Some(Implementation::AnomedDeanonymizer(service)) => {
-            model && service.challenge == challenge.slug && service.target.as_deref() == Some(anonymizer_id)
+            service.challenge == challenge.slug && service.target.as_deref() == Some(anonymizer_id)
         }
         Some(_) => false,
     }

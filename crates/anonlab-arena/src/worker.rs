@@ -243,6 +243,12 @@ async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, config: 
     let work = load(&arena, &job.evaluation_id).await?;
     let (metrics, release_sha256) = match (&work.anonymizer.implementation, &work.attack) {
         (Implementation::AnomedAnonymizer(_), _) => (run_on_model(&arena, &work, &config).await?, None),
+        (Implementation::AnomedTabularAnonymizer(_), Some(attack))
+            if matches!(attack.implementation, Implementation::AnomedDeanonymizer(_)) =>
+        {
+            let metrics = crate::anomed::driver::evaluate_tabular_deanonymizer(&arena, attack, &config.anomed).await?;
+            (serde_json::to_value(&metrics)?, None)
+        }
         (Implementation::AnomedTabularAnonymizer(_), None) => {
             let (utility, sha256) =
                 crate::anomed::driver::evaluate_tabular_anonymizer(&arena, &work.anonymizer, &config.anomed).await?;

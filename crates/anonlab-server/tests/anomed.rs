@@ -492,6 +492,55 @@ async fn interop_tabular_anonymizer() {
         let m = cell.metrics.as_ref().unwrap();
         eprintln!("  {:<13} risk {:.3} [{:.3}, {:.3}]", m.attack, m.risk.value, m.risk.low, m.risk.high);
     }
+    // A deanonymizer aimed at it reconstructs the secret from its background knowledge and the release.
+    let deanon_port = free_port();
+    let (deanonymizer, deanon_host) = p
+        .register(
+            &client,
+            "compatible-rows vote (AnoMed tabular attack)",
+            json!({
+                "kind": "anomed-deanonymizer",
+                "url": format!("http://127.0.0.1:{deanon_port}"),
+                "challenge": "flchain",
+                "target": anonymizer,
+            }),
+        )
+        .await;
+    let deanon_dir = tempfile::tempdir().unwrap();
+    processes.gunicorn(
+        &python,
+        "tabular-deanonymizer",
+        "tabular_deanonymizer_app",
+        deanon_port,
+        &[
+            ("CHALLENGE_HOST", deanon_host.clone()),
+            ("ATTACK_TARGET_HOST", format!("127.0.0.1:{port}")),
+            ("ANOMED_MODEL_DIR", deanon_dir.path().display().to_string()),
+            ("ANOMED_SECRET", p.challenge.spec.threat_model.secret.clone()),
+        ],
+        logs.path(),
+    );
+    wait_up(&client, &format!("http://127.0.0.1:{deanon_port}/"), logs.path(), "tabular-deanonymizer").await;
+    let (entry, columns) = p.finished(&anonymizer, BuiltinAttack::ALL.len() + 1, Duration::from_secs(300), false).await;
+    let column = columns.iter().position(|c| c.starts_with("compatible-rows")).expect("the deanonymizer's column");
+    let cell = &entry.privacy[column];
+    assert_eq!((cell.state.as_str(), cell.attack_id.as_str()), ("done", deanonymizer.as_str()), "{cell:?}");
+    let m = cell.metrics.as_ref().unwrap();
+    assert_eq!(m.trials as usize, p.challenge.spec.threat_model.n_attacks);
+    assert!(m.attack_rate.value > 0.3 && m.baseline_rate.value > 0.3, "{m:?}");
+    assert!(m.warnings.iter().any(|w| w.contains("POST /evaluate 201")), "{:?}", m.warnings);
+    eprintln!(
+        "tabular deanonymizer: secret right for {:.3} [{:.3}, {:.3}] of {} targets, most common value {:.3}, risk {:.3}",
+        m.attack_rate.value, m.attack_rate.low, m.attack_rate.high, m.trials, m.baseline_rate.value, m.risk.value
+    );
+    let again = client
+        .post(format!("http://{deanon_host}/utility/deanonymizer?anonymizer=a&deanonymizer=d"))
+        .body(b"PAR1".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409, "a reconstruction is scored once");
+
     // A second upload is refused; the sealed release is the recorded one.
     let form = reqwest::multipart::Form::new()
         .part("anon_data", reqwest::multipart::Part::bytes(b"PAR1".to_vec()).file_name("anon_data.parquet"))
@@ -533,6 +582,12 @@ async fn tabular_uploads_get_clear_json_errors() {
         ("unknown scheme", client.post(&url).multipart(upload(leaky.clone(), "magic")), 400, "anon_scheme must be"),
         ("rows dropped", client.post(&url).multipart(upload(short, "same")), 400, "keep every row"),
         ("ML route", client.get(format!("http://{host}/data/anonymizer/training")), 403, "for anonymizers"),
+        (
+            "an anonymizer reading background knowledge",
+            client.get(format!("http://{host}/data/deanonymizer/background-knowledge")),
+            403,
+            "for deanonymizers of a tabular anonymizer",
+        ),
     ];
     for (what, request, status, says) in cases {
         let r = request.send().await.unwrap();

@@ -19,7 +19,7 @@ use super::links::Round;
 use super::ml::{DataSplit, MlChallenge};
 use super::npz::{Array, Data, Limits, Npz};
 use super::score::{MembershipDecisions, ModelAccuracy};
-use super::tabular::RecordedRelease;
+use super::tabular::{Reconstruction, RecordedRelease};
 use crate::catalog::{Challenge, Submission};
 use crate::context::Arena;
 use crate::error::{Error, ErrorKind, Result};
@@ -226,6 +226,47 @@ pub(crate) async fn evaluate_tabular_anonymizer(
     let mut utility = recorded.utility;
     utility.protocol_calls = app.calls;
     Ok((utility, recorded.release_sha256))
+}
+
+/// The privacy run of a deanonymizer aimed at an AnoMed tabular anonymizer:
+/// `fit` (it reads its background knowledge and the target's release) and
+/// `evaluate` (it uploads its reconstruction to our challenge route).
+pub(crate) async fn evaluate_tabular_deanonymizer(
+    arena: &Arena,
+    deanonymizer: &Submission,
+    config: &DriverConfig,
+) -> Result<PrivacyMetrics> {
+    let started = Instant::now();
+    let mut app = App::new(service_of(deanonymizer)?)?;
+    app.wait_ready(config.ready).await?;
+    if arena.store.anomed_result(&deanonymizer.id, Round::Reconstruction).await?.is_some() {
+        app.calls.push("reconstruction recorded by an earlier attempt; not called again".into());
+    } else {
+        app.post("/fit", config.fit).await?;
+        app.post("/evaluate", config.evaluate).await?;
+    }
+    let scored: Reconstruction = recorded(arena, &deanonymizer.id, Round::Reconstruction).await?.ok_or_else(|| {
+        Error::new(ErrorKind::Evaluation, "the app answered, but never sent its reconstruction to the challenge")
+    })?;
+    Ok(PrivacyMetrics {
+        attack: deanonymizer.name.clone(),
+        risk: scored.risk,
+        attack_rate: scored.accuracy,
+        baseline_rate: scored.baseline,
+        control_rate: scored.baseline,
+        trials: scored.targets,
+        auc: None,
+        tpr_at_0_1_fpr: None,
+        tpr_at_1_fpr: None,
+        roc: Vec::new(),
+        decisions: None,
+        warnings: vec![
+            "the secret reconstructed for the background-knowledge targets, against guessing its most common value"
+                .to_string(),
+            format!("calls: {}", app.calls.join("; ")),
+        ],
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The privacy run of an AnoMed deanonymizer against its target.

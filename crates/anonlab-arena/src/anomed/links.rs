@@ -22,6 +22,8 @@ pub enum Round {
     Ml(DataSplit),
     /// A tabular anonymizer's uploaded release.
     Release,
+    /// A tabular deanonymizer's reconstruction of the secret column.
+    Reconstruction,
 }
 
 impl Round {
@@ -29,6 +31,7 @@ impl Round {
         match self {
             Round::Ml(split) => split.name(),
             Round::Release => "release",
+            Round::Reconstruction => "reconstruction",
         }
     }
 }
@@ -40,6 +43,8 @@ pub struct Link {
     pub submission: Submission,
     /// Its challenge.
     pub challenge: Challenge,
+    /// For a deanonymizer: the anonymizer it attacks.
+    pub target: Option<Submission>,
 }
 
 /// Links `submission` to the challenge `slug` and returns the new secret.
@@ -76,7 +81,12 @@ impl Store {
             .bind(row.try_get::<String, _>("challenge_id")?)
             .fetch_one(self.pool())
             .await?;
-        Ok(Some(Link { submission: submission_from_row(&submission)?, challenge: challenge_from_row(&challenge)? }))
+        let submission = submission_from_row(&submission)?;
+        let target = match submission.implementation.anomed_service().and_then(|s| s.target.as_deref()) {
+            Some(target) => Some(self.submission(target).await?),
+            None => None,
+        };
+        Ok(Some(Link { submission, challenge: challenge_from_row(&challenge)?, target }))
     }
 
     /// Records what our utility route measured for `submission` in one round
@@ -111,6 +121,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(Error::conflict(match round {
                 Round::Release => "this submission's release was recorded already; a release is scored once",
+                Round::Reconstruction => "this submission's reconstruction was scored already; it is scored once",
                 _ => {
                     "this submission was validated already; validation happens once (use data_split=tuning to try again)"
                 }

@@ -113,27 +113,29 @@ impl Arena {
                 challenge.slug
             )));
         }
-        if !matches!(implementation, Implementation::AnomedTabularAnonymizer(_)) {
-            self.ml_challenge(&challenge, &format!("user:{}", owner.id)).await?;
-        }
+        // Apps of the machine-learning challenge need it to be one (a target, enough rows).
+        let mut machine_learning = matches!(implementation, Implementation::AnomedAnonymizer(_));
         if let Some(target) = &service.target {
             let target = self.store.submission(target).await.map_err(|_| {
                 Error::invalid(format!("the target '{target}' is not a submission (give the anonymizer's id)"))
             })?;
-            let aimed =
-                matches!(&target.implementation, Implementation::AnomedAnonymizer(t) if t.challenge == challenge.slug);
-            if matches!(target.implementation, Implementation::AnomedTabularAnonymizer(_)) {
-                return Err(Error::invalid(
-                    "AnoMed ships no server for tabular deanonymizers; anonlab's own table attacks run on this \
-                     anonymizer's release instead",
-                ));
-            }
+            let aimed = match &target.implementation {
+                Implementation::AnomedAnonymizer(t) => {
+                    machine_learning = true;
+                    t.challenge == challenge.slug
+                }
+                Implementation::AnomedTabularAnonymizer(t) => t.challenge == challenge.slug,
+                _ => false,
+            };
             if !aimed || !target.visible_to(Some(owner)) {
                 return Err(Error::invalid(format!(
                     "the target '{}' is not an AnoMed anonymizer on challenge '{}'",
                     target.id, challenge.slug
                 )));
             }
+        }
+        if machine_learning {
+            self.ml_challenge(&challenge, &format!("user:{}", owner.id)).await?;
         }
         let (submission, secret) =
             self.insert_submission(owner, name, implementation, visibility, Some(&challenge.slug)).await?;

@@ -61,8 +61,15 @@ fn check_role(link: &Link, deanonymizer_route: bool) -> Result<()> {
         _ => "no AnoMed app",
     };
     let allowed = if deanonymizer_route { "a deanonymizer" } else { "an anonymizer" };
-    if kind == allowed {
+    let tabular_target =
+        matches!(link.target.as_ref().map(|t| &t.implementation), Some(Implementation::AnomedTabularAnonymizer(_)));
+    if kind == allowed && !tabular_target {
         return Ok(());
+    }
+    if tabular_target {
+        return Err(Error::forbidden(
+            "this route is for deanonymizers of the machine-learning challenge; this link's target is a tabular anonymizer",
+        ));
     }
     let route = if deanonymizer_route { "deanonymizers" } else { "anonymizers of the machine-learning challenge" };
     Err(Error::forbidden(format!("this route is for {route}; this link belongs to {kind}")))

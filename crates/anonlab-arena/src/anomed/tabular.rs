@@ -9,18 +9,28 @@
 //!   built-in anonymizer's release is scored, seals it in the vault where the
 //!   built-in attacks read releases, and records it once.
 //!
-//! AnoMed ships no server for tabular deanonymizers (only an abstract class),
-//! so instead of submitted attacks, anonlab's own table attacks — singling
-//! out, linkability, inference, linkage, membership — run on every release an
-//! AnoMed tabular anonymizer uploads.
+//! - `GET /data/deanonymizer/background-knowledge` serves a deanonymizer aimed
+//!   at a tabular anonymizer what it knows: the threat model's known columns of
+//!   `n_attacks` people of the training part (fixed by the split seed).
+//! - `POST /utility/deanonymizer` takes its reconstruction as a raw Parquet
+//!   body (the same rows, in order, with the secret column filled in) and
+//!   scores the secret guessed right against always guessing the most common
+//!   value, once.
+//!
+//! anonlab's own table attacks — singling out, linkability, inference,
+//! linkage, membership — run on every release an AnoMed tabular anonymizer
+//! uploads besides, so privacy is not measured only by submitted attacks
+//! (AnoMed ships no server for tabular deanonymizers, only an abstract class;
+//! anonlab drives one like every other app: `POST /fit`, `POST /evaluate`).
 
 use sha2::{Digest, Sha256};
 
 use super::links::{Link, Round};
+use crate::anomed::score::proportion;
 use crate::audit::{Event, Outcome};
 use crate::context::Arena;
 use crate::error::{Error, Result};
-use crate::evaluate::{UtilityMetrics, score_release};
+use crate::evaluate::{Estimate, UtilityMetrics, score_release, shuffled};
 use crate::submission::Implementation;
 use crate::worker::release_object;
 
@@ -36,6 +46,48 @@ pub struct RecordedRelease {
     pub scheme: String,
     /// SHA-256 of the release as sealed in the vault.
     pub release_sha256: String,
+}
+
+/// What is recorded for a scored reconstruction.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Reconstruction {
+    /// Share of targets whose secret was guessed right (Wilson interval).
+    pub accuracy: Estimate,
+    /// Share of targets holding the training part's most common secret value:
+    /// what guessing that value for everyone achieves.
+    pub baseline: Estimate,
+    /// `(accuracy − baseline) / (1 − baseline)`, at least 0.
+    pub risk: Estimate,
+    /// Targets scored.
+    pub targets: u64,
+}
+
+/// Domain tag of the background-knowledge draw (see [`crate::evaluate::split`]).
+const BACKGROUND: &[u8; 16] = b"anomed tab known";
+
+/// The training rows whose known columns a tabular deanonymizer gets, in order.
+fn background_rows(spec: &crate::challenge::ChallengeSpec, train_rows: usize) -> Vec<u32> {
+    let mut rows = shuffled(train_rows, spec.split.seed, BACKGROUND);
+    rows.truncate(spec.threat_model.n_attacks.min(train_rows));
+    rows
+}
+
+/// The deanonymizer behind `link`, which must be aimed at a tabular anonymizer.
+fn check_tabular_attack(link: &Link) -> Result<()> {
+    let tabular_target =
+        matches!(link.target.as_ref().map(|t| &t.implementation), Some(Implementation::AnomedTabularAnonymizer(_)));
+    if matches!(link.submission.implementation, Implementation::AnomedDeanonymizer(_)) && tabular_target {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "this route is for deanonymizers of a tabular anonymizer; this link belongs to another app",
+        ))
+    }
+}
+
+fn same_value(guess: &str, truth: &str) -> bool {
+    let (guess, truth) = (guess.trim(), truth.trim());
+    guess == truth || matches!((guess.parse::<f64>(), truth.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
 }
 
 fn check_tabular(link: &Link) -> Result<()> {
@@ -112,5 +164,90 @@ impl Arena {
         });
         self.tabular_audit(link, "anomed.utility.release", detail).await?;
         Ok(recorded)
+    }
+
+    /// `GET /data/deanonymizer/background-knowledge`: the known columns of the targets, as Parquet.
+    pub async fn anomed_background(&self, link: &Link) -> Result<Vec<u8>> {
+        check_tabular_attack(link)?;
+        let split = self.challenge_split(&link.challenge, &format!("anomed:{}", link.submission.id)).await?;
+        let spec = link.challenge.spec.clone();
+        let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let rows = background_rows(&spec, split.train.rows());
+            let known = split.train.select_rows(&rows);
+            let columns: Vec<anonlab_table::Column> = spec
+                .threat_model
+                .aux_cols
+                .iter()
+                .filter(|c| **c != spec.threat_model.secret)
+                .map(|c| Ok(known.column(known.column_index(c)?).clone()))
+                .collect::<Result<_>>()?;
+            let table = anonlab_table::Table::try_new(columns, None, b',')?;
+            Ok(anonlab_table::io::parquet::table_to_parquet_bytes(&table)?)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("parquet task: {e}")))??;
+        let detail = serde_json::json!({ "route": "deanonymizer/background-knowledge", "bytes": body.len() });
+        self.tabular_audit(link, "anomed.data.read", detail).await?;
+        Ok(body)
+    }
+
+    /// `POST /utility/deanonymizer` of a tabular deanonymizer: scores its reconstruction (once).
+    ///
+    /// # Errors
+    /// Not Parquet, other rows than the background knowledge's, no secret
+    /// column (all invalid); a second reconstruction (conflict).
+    pub async fn anomed_score_reconstruction(&self, link: &Link, body: &[u8]) -> Result<Reconstruction> {
+        check_tabular_attack(link)?;
+        if self.store.anomed_result(&link.submission.id, Round::Reconstruction).await?.is_some() {
+            return Err(Error::conflict("this submission's reconstruction was scored already; it is scored once"));
+        }
+        let split = self.challenge_split(&link.challenge, &format!("anomed:{}", link.submission.id)).await?;
+        let spec = link.challenge.spec.clone();
+        let bytes = body.to_vec();
+        let scored = tokio::task::spawn_blocking(move || -> Result<Reconstruction> {
+            let guess = anonlab_table::io::parquet::read_parquet_bytes(&bytes, "reconstruction")
+                .map_err(|e| Error::invalid(format!("{e}")))?;
+            let rows = background_rows(&spec, split.train.rows());
+            if guess.rows() != rows.len() {
+                return Err(Error::invalid(format!(
+                    "the reconstruction has {} rows; the background knowledge has {} (keep its rows, in order)",
+                    guess.rows(),
+                    rows.len()
+                )));
+            }
+            let secret = &spec.threat_model.secret;
+            let guessed = guess.column_index(secret).map_err(|_| {
+                Error::invalid(format!("the reconstruction has no column '{secret}', the secret to reconstruct"))
+            })?;
+            let guessed = guess.column(guessed);
+            let truth = split.train.column(split.train.column_index(secret)?);
+            let correct = rows
+                .iter()
+                .enumerate()
+                .filter(|&(i, &row)| same_value(guessed.value(i), truth.value(row as usize)))
+                .count() as u64;
+            let frequencies = truth.frequencies();
+            let most_common = (0..frequencies.len()).max_by_key(|&c| frequencies[c]).unwrap_or(0);
+            let most_common = truth.dictionary().get(most_common).cloned().unwrap_or_default();
+            let baseline = rows.iter().filter(|&&row| truth.value(row as usize) == most_common).count() as u64;
+            let n = rows.len() as u64;
+            let (accuracy, baseline) = (proportion(correct, n)?, proportion(baseline, n)?);
+            let room = 1.0 - baseline.value;
+            let residual = |a: f64, b: f64| if room <= 0.0 { 0.0 } else { ((a - b) / room).clamp(0.0, 1.0) };
+            let risk = Estimate {
+                value: residual(accuracy.value, baseline.value),
+                low: residual(accuracy.low, baseline.high),
+                high: if room <= 0.0 { 1.0 } else { residual(accuracy.high, baseline.low) },
+            };
+            Ok(Reconstruction { accuracy, baseline, risk, targets: n })
+        })
+        .await
+        .map_err(|e| Error::internal(format!("scoring task: {e}")))??;
+        self.store
+            .record_anomed_result(&link.submission.id, Round::Reconstruction, &serde_json::to_value(&scored)?)
+            .await?;
+        let detail = serde_json::json!({ "targets": scored.targets, "accuracy": scored.accuracy.value });
+        self.tabular_audit(link, "anomed.utility.reconstruction", detail).await?;
+        Ok(scored)
     }
 }

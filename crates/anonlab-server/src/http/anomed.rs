@@ -126,7 +126,7 @@ async fn refused(state: &AppState, link: &Link, route: &str, e: Error) -> Protoc
     e.into()
 }
 
-fn npz_response(body: Vec<u8>) -> Response {
+fn binary_response(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
 }
 
@@ -163,7 +163,7 @@ async fn alive(State(state): State<AppState>, Path(secret): Path<String>) -> Pro
 async fn serve_data(state: &AppState, secret: &str, route: DataRoute, path: &str) -> ProtocolResult<Response> {
     let link = link(state, secret, path).await?;
     match state.arena.anomed_data(&link, route).await {
-        Ok(body) => Ok(npz_response(body)),
+        Ok(body) => Ok(binary_response(body)),
         Err(e) => Err(refused(state, &link, path, e).await),
     }
 }
@@ -175,7 +175,7 @@ async fn anonymizer_data(
     if part == "leaky" {
         let link = link(&state, &secret, "/data/anonymizer/leaky").await?;
         return match state.arena.anomed_leaky(&link).await {
-            Ok(body) => Ok(npz_response(body)),
+            Ok(body) => Ok(binary_response(body)),
             Err(e) => Err(refused(&state, &link, "/data/anonymizer/leaky", e).await),
         };
     }
@@ -192,6 +192,13 @@ async fn deanonymizer_data(
     State(state): State<AppState>,
     Path((secret, part)): Path<(String, String)>,
 ) -> ProtocolResult<Response> {
+    if part == "background-knowledge" {
+        let link = link(&state, &secret, "/data/deanonymizer/background-knowledge").await?;
+        return match state.arena.anomed_background(&link).await {
+            Ok(body) => Ok(binary_response(body)),
+            Err(e) => Err(refused(&state, &link, "/data/deanonymizer/background-knowledge", e).await),
+        };
+    }
     let route = match part.as_str() {
         "members" => DataRoute::Members,
         "non-members" => DataRoute::NonMembers,
@@ -309,8 +316,25 @@ async fn deanonymizer_utility(
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> ProtocolResult<Response> {
-    let split = data_split(required(&query, &["anonymizer", "deanonymizer", "data_split"])?)?;
     let link = link(&state, &secret, "/utility/deanonymizer").await?;
+    let tabular_target =
+        matches!(link.target.as_ref().map(|t| &t.implementation), Some(Implementation::AnomedTabularAnonymizer(_)));
+    if tabular_target {
+        let bytes = body(&state, request).await?;
+        return match state.arena.anomed_score_reconstruction(&link, &bytes).await {
+            Ok(scored) => Ok((
+                StatusCode::CREATED,
+                axum::Json(serde_json::json!({
+                    "accuracy": scored.accuracy.value,
+                    "baseline": scored.baseline.value,
+                    "risk": scored.risk.value,
+                })),
+            )
+                .into_response()),
+            Err(e) => Err(refused(&state, &link, "/utility/deanonymizer", e).await),
+        };
+    }
+    let split = data_split(required(&query, &["anonymizer", "deanonymizer", "data_split"])?)?;
     let bytes = body(&state, request).await?;
     match state.arena.anomed_score_deanonymizer(&link, split, &bytes).await {
         Ok(decisions) => Ok((StatusCode::CREATED, axum::Json(decisions.response())).into_response()),
