@@ -4,12 +4,14 @@
 //! Suites: `lattice` (optimal search on UCI Adult, issue #2's targets),
 //! `scale` (10 M and 1 M row synthetic stays, issue #3's targets) and
 //! `attacks` (issue #4: side by side with anonymeter, installed here) and
-//! `synth` (issue #5: MST against the independent baseline), and `platform`
-//! (issue #6: leaderboard load with wrk, evaluation throughput). The
+//! `synth` (issue #5: MST against the independent baseline), `platform`
+//! (issue #6: leaderboard load with wrk, evaluation throughput) and `anomed`
+//! (issue #7: the AnoMed routes against the reference challenge). The
 //! peer, ARX, runs on the JVM and cannot be installed from the registries this
 //! project may use, so its figures are the ones measured on this kind of
 //! machine and recorded in the issue; the ratio column compares against those.
 
+mod anomed;
 mod attacks;
 mod lattice;
 mod platform;
@@ -53,6 +55,12 @@ enum Suite {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// AnoMed challenge routes against the reference challenge (gunicorn), same data, same run.
+    Anomed {
+        /// Seconds of load per case.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 /// The repository root (the benchmark reads the shipped example data).
@@ -62,16 +70,18 @@ fn repo_root() -> PathBuf {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    if let Some(Suite::Platform { seconds }) = cli.suite {
-        // Its figures are rates and latencies, not run times: it prints its own tables.
-        return platform::run(&lattice::anonlab_binary()?, seconds);
+    // Their figures are rates and latencies, not run times: they print their own tables.
+    match cli.suite {
+        Some(Suite::Platform { seconds }) => return platform::run(&lattice::anonlab_binary()?, seconds),
+        Some(Suite::Anomed { seconds }) => return anomed::run(&repo_root(), &lattice::anonlab_binary()?, seconds),
+        _ => {}
     }
     let (name, rows) = match cli.suite.unwrap_or(Suite::Lattice) {
         Suite::Lattice => ("lattice", lattice::run(&repo_root(), cli.runs)?),
         Suite::Scale => ("scale", scale::run(&repo_root(), &lattice::anonlab_binary()?, cli.runs)?),
         Suite::Attacks => ("attacks", attacks::run(&repo_root(), &lattice::anonlab_binary()?, cli.runs)?),
         Suite::Synth => ("synth", synth::run(&repo_root())?),
-        Suite::Platform { .. } => unreachable!("handled above"),
+        Suite::Platform { .. } | Suite::Anomed { .. } => unreachable!("handled above"),
     };
     let peer = match name {
         "attacks" => "anonymeter",

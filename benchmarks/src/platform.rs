@@ -15,7 +15,7 @@ use anonlab_arena::testing::TestDb;
 use anyhow::{Context, Result, bail};
 
 /// Kills the process when dropped.
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -25,15 +25,21 @@ impl Drop for Process {
 }
 
 /// One load measurement.
-struct Load {
-    case: String,
-    requests_per_sec: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
+pub(crate) struct Load {
+    pub(crate) case: String,
+    pub(crate) requests_per_sec: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) errors: u64,
 }
 
-fn serve(binary: &Path, data_dir: &Path, database_url: Option<&str>, workers: usize) -> Result<(Process, String)> {
+/// `anonlab serve` on a free loopback port; the process and its address.
+pub(crate) fn serve(
+    binary: &Path,
+    data_dir: &Path,
+    database_url: Option<&str>,
+    workers: usize,
+) -> Result<(Process, String)> {
     let mut command = Command::new(binary);
     command
         .args(["serve", "--bind", "127.0.0.1:0", "--workers", &workers.to_string(), "--data-dir"])
@@ -109,7 +115,8 @@ fn parse_ms(text: &str) -> Option<f64> {
     })
 }
 
-fn wrk(addr: &str, path: &str, case: &str, seconds: u64) -> Result<Load> {
+/// wrk at 64 connections on two threads against `http://{addr}{path}`.
+pub(crate) fn wrk(addr: &str, path: &str, case: &str, seconds: u64) -> Result<Load> {
     let out = Command::new("wrk")
         .args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency", &format!("http://{addr}{path}")])
         .output()

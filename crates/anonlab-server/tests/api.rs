@@ -1172,7 +1172,19 @@ async fn catalog_lists_builtins_that_can_be_submitted() {
             catalog[kind].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect()
         };
         assert!(names("anonymizers").contains(&"mondrian".to_string()), "{catalog}");
-        assert_eq!(names("attacks"), ["singling-out", "linkability", "inference", "linkage", "membership"]);
+        assert_eq!(
+            names("attacks"),
+            [
+                "singling-out",
+                "linkability",
+                "inference",
+                "linkage",
+                "membership",
+                "label-only-gap",
+                "label-only-noise",
+                "shadow-model"
+            ]
+        );
         // Each listed configuration is accepted as it stands.
         let items = catalog["anonymizers"].as_array().unwrap().iter().chain(catalog["attacks"].as_array().unwrap());
         for (i, item) in items.enumerate() {

@@ -258,6 +258,7 @@ async fn pages_answer_each_role_as_the_api_does() {
         (&entry_page, [S::OK; 4]),
         ("/challenges/nope", [S::NOT_FOUND; 4]),
         ("/submit", [S::SEE_OTHER, S::OK, S::FORBIDDEN, S::OK]),
+        ("/submit/anomed", [S::SEE_OTHER, S::OK, S::FORBIDDEN, S::OK]),
         ("/submissions", [S::SEE_OTHER, S::OK, S::OK, S::OK]),
         ("/datasets", [S::SEE_OTHER, S::FORBIDDEN, S::OK, S::OK]),
         (&challenge_form, [S::SEE_OTHER, S::FORBIDDEN, S::OK, S::OK]),
@@ -350,6 +351,56 @@ async fn forms_refuse_a_missing_or_wrong_csrf_token() {
     assert!(audit_has(&app.arena, "submission.create", "allowed").await);
     let list = get(&app, page.location(), Some(&researcher)).await;
     assert!(list.body.contains("mine") && list.body.contains("Mondrian, k = 5") && list.body.contains("Clinic visits"));
+}
+
+#[tokio::test]
+async fn anomed_apps_are_registered_through_their_form() {
+    let app = app().await;
+    let researcher = session(&app, "rita", Role::Researcher).await;
+    let owner = session(&app, "olga", Role::DataOwner).await;
+    clinic(&app, &owner.user).await;
+    fn form<'a>(kind: &'a str, csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![
+            ("name", "my AnoMed app"),
+            ("kind", kind),
+            ("url", "http://127.0.0.1:8102"),
+            ("challenge", "clinic"),
+            ("csrf", csrf),
+        ]
+    }
+    let csrf = researcher.csrf.as_str();
+    // Without the token: refused, nothing registered.
+    let page = post(&app, "/submit/anomed", Some(&researcher), &form("anomed-tabular-anonymizer", "wrong")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // The clinic table is too small for the machine-learning challenge: the form says so and keeps the entries.
+    let page = post(&app, "/submit/anomed", Some(&researcher), &form("anomed-anonymizer", csrf)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    let page = Page { body: page.body.replace("&#x2f;", "/"), ..page };
+    assert!(
+        page.body.contains("at least 200") && page.body.contains("value=\"http://127.0.0.1:8102\""),
+        "{}",
+        page.body
+    );
+    // A tabular anonymizer needs no more: registered, and the CHALLENGE_HOST is shown once, not cached.
+    let page = post(&app, "/submit/anomed", Some(&researcher), &form("anomed-tabular-anonymizer", csrf)).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let page = Page { body: page.body.replace("&#x2f;", "/"), ..page };
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    let mine = app.arena.store.submissions(Some(&researcher.user)).await.unwrap();
+    let registered = mine.iter().find(|s| s.owner_id == researcher.user.id).expect("registered");
+    assert!(
+        page.body.contains(&registered.id) && page.body.contains("CHALLENGE_HOST=localhost/anomed/"),
+        "{}",
+        page.body
+    );
+    let secret = page.body.split("/anomed/").nth(1).and_then(|rest| rest.split(['<', '\n']).next()).unwrap();
+    let link = app.arena.store.anomed_link(secret).await.unwrap().expect("the secret shown is the app's");
+    assert_eq!(link.submission.id, registered.id);
+    assert!(audit_has(&app.arena, "submission.create", "allowed").await);
+    assert!(
+        !format!("{:?}", app.arena.audit.recent(1000).await.unwrap()).contains(secret),
+        "no secret in the audit log"
+    );
 }
 
 #[tokio::test]

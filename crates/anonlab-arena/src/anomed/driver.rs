@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::links::Round;
 use super::ml::{DataSplit, MlChallenge};
 use super::npz::{Array, Data, Limits, Npz};
-use super::score::{MembershipDecisions, ModelAccuracy};
+use super::score::{MembershipDecisions, ModelAccuracy, residual};
 use super::tabular::{Reconstruction, RecordedRelease};
 use crate::catalog::{Challenge, Submission};
 use crate::context::Arena;
@@ -302,13 +302,7 @@ fn decision_metrics(
     started: Instant,
 ) -> PrivacyMetrics {
     let (tpr, fpr) = (decisions.tpr, decisions.fpr);
-    let room = 1.0 - fpr.value;
-    let residual = |t: f64, f: f64| if room <= 0.0 { 0.0 } else { ((t - f) / room).clamp(0.0, 1.0) };
-    let risk = Estimate {
-        value: residual(tpr.value, fpr.value),
-        low: residual(tpr.low, fpr.high),
-        high: if room <= 0.0 { 1.0 } else { residual(tpr.high, fpr.low) },
-    };
+    let risk = residual(tpr, fpr);
     // Hard decisions give a curve through one point.
     let one_point = vec![[0.0, 0.0], [fpr.value, tpr.value], [1.0, 1.0]];
     PrivacyMetrics {

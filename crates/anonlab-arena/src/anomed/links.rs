@@ -47,6 +47,17 @@ pub struct Link {
     pub target: Option<Submission>,
 }
 
+impl Link {
+    /// Whether the app is a deanonymizer aimed at a tabular anonymizer (whose
+    /// routes are the tabular variant's, not the machine-learning challenge's).
+    pub fn aims_at_tabular(&self) -> bool {
+        matches!(
+            self.target.as_ref().map(|t| &t.implementation),
+            Some(crate::submission::Implementation::AnomedTabularAnonymizer(_))
+        )
+    }
+}
+
 /// Links `submission` to the challenge `slug` and returns the new secret.
 pub(crate) async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, submission: &str, slug: &str) -> Result<String> {
     let challenge: Option<String> =

@@ -41,21 +41,26 @@ use ml::MlChallenge;
 pub struct MlCache {
     entries: Arc<Mutex<HashMap<ChallengeVersion, Arc<MlChallenge>>>>,
     splits: Arc<Mutex<HashMap<ChallengeVersion, Arc<Split>>>>,
+    /// Encoded NPZ bodies of the data routes: the data never changes for a
+    /// challenge version, and deflating it is most of a data request's cost.
+    bodies: Arc<Mutex<HashMap<(ChallengeVersion, String), bytes::Bytes>>>,
 }
 
 /// A challenge's id and version.
 type ChallengeVersion = (String, i64);
 
 impl MlCache {
-    const CAPACITY: usize = 8;
+    /// Entries per map: a few challenges' worth (six data routes each).
+    const CAPACITY: usize = 48;
 }
 
-/// Looks `key` up in `cache`, or builds, inserts and returns it.
-fn cached<T>(cache: &Mutex<HashMap<ChallengeVersion, Arc<T>>>, key: &ChallengeVersion) -> Option<Arc<T>> {
+/// What `cache` holds under `key`.
+fn cached<K: std::hash::Hash + Eq, V: Clone>(cache: &Mutex<HashMap<K, V>>, key: &K) -> Option<V> {
     cache.lock().expect("anomed cache lock").get(key).cloned()
 }
 
-fn insert<T>(cache: &Mutex<HashMap<ChallengeVersion, Arc<T>>>, key: ChallengeVersion, value: Arc<T>) {
+/// Keeps `value` under `key`, emptying the cache first when it is full.
+fn insert<K: std::hash::Hash + Eq, V>(cache: &Mutex<HashMap<K, V>>, key: K, value: V) {
     let mut entries = cache.lock().expect("anomed cache lock");
     if entries.len() >= MlCache::CAPACITY {
         entries.clear();
@@ -141,6 +146,20 @@ impl Arena {
             self.insert_submission(owner, name, implementation, visibility, Some(&challenge.slug)).await?;
         let secret = secret.ok_or_else(|| Error::internal("an AnoMed registration without a secret"))?;
         Ok(Registration { challenge_path: format!("/anomed/{secret}"), secret, submission })
+    }
+
+    /// Records what an AnoMed app did, under `anomed:<submission>` on its challenge.
+    pub(crate) async fn audit_app(&self, link: &links::Link, action: &str, detail: serde_json::Value) -> Result<()> {
+        self.audit
+            .record(Event {
+                actor: &format!("anomed:{}", link.submission.id),
+                action,
+                target: &link.challenge.id,
+                outcome: Outcome::Allowed,
+                detail,
+            })
+            .await?;
+        Ok(())
     }
 
     /// The seeded split of `challenge`'s dataset, read on first use (an

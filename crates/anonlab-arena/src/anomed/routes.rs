@@ -15,7 +15,6 @@ use super::links::{Link, Round};
 use super::ml::{DataSplit, MlChallenge};
 use super::npz::{Array, Limits, Npz};
 use super::score::{MembershipDecisions, ModelAccuracy, score_labels, score_memberships};
-use crate::audit::{Event, Outcome};
 use crate::context::Arena;
 use crate::error::{Error, Result};
 use crate::submission::Implementation;
@@ -61,12 +60,10 @@ fn check_role(link: &Link, deanonymizer_route: bool) -> Result<()> {
         _ => "no AnoMed app",
     };
     let allowed = if deanonymizer_route { "a deanonymizer" } else { "an anonymizer" };
-    let tabular_target =
-        matches!(link.target.as_ref().map(|t| &t.implementation), Some(Implementation::AnomedTabularAnonymizer(_)));
-    if kind == allowed && !tabular_target {
+    if kind == allowed && !link.aims_at_tabular() {
         return Ok(());
     }
-    if tabular_target {
+    if link.aims_at_tabular() {
         return Err(Error::forbidden(
             "this route is for deanonymizers of the machine-learning challenge; this link's target is a tabular anonymizer",
         ));
@@ -84,26 +81,28 @@ fn labelled_npz(part: &Labelled) -> Npz {
 }
 
 impl Arena {
-    async fn anomed_audit(&self, link: &Link, action: &str, detail: serde_json::Value) -> Result<()> {
-        self.audit
-            .record(Event {
-                actor: &format!("anomed:{}", link.submission.id),
-                action,
-                target: &link.challenge.id,
-                outcome: Outcome::Allowed,
-                detail,
-            })
-            .await?;
-        Ok(())
-    }
-
     async fn anomed_ml(&self, link: &Link) -> Result<std::sync::Arc<MlChallenge>> {
         self.ml_challenge(&link.challenge, &format!("anomed:{}", link.submission.id)).await
     }
 
-    /// The NPZ body of a data route.
-    pub async fn anomed_data(&self, link: &Link, route: DataRoute) -> Result<Vec<u8>> {
+    /// The NPZ body of a data route (encoded once per challenge version).
+    pub async fn anomed_data(&self, link: &Link, route: DataRoute) -> Result<bytes::Bytes> {
         check_role(link, route.for_deanonymizers())?;
+        let key = ((link.challenge.id.clone(), link.challenge.version), route.name());
+        let body = match super::cached(&self.ml.bodies, &key) {
+            Some(body) => body,
+            None => {
+                let body = self.encode_route(link, route).await?;
+                super::insert(&self.ml.bodies, key, body.clone());
+                body
+            }
+        };
+        self.audit_app(link, "anomed.data.read", serde_json::json!({ "route": route.name(), "bytes": body.len() }))
+            .await?;
+        Ok(body)
+    }
+
+    async fn encode_route(&self, link: &Link, route: DataRoute) -> Result<bytes::Bytes> {
         let ml = self.anomed_ml(link).await?;
         let npz = match route {
             DataRoute::Training => labelled_npz(&ml.training),
@@ -121,9 +120,7 @@ impl Arena {
         let body = tokio::task::spawn_blocking(move || npz.to_bytes())
             .await
             .map_err(|e| Error::internal(format!("npz task: {e}")))?;
-        self.anomed_audit(link, "anomed.data.read", serde_json::json!({ "route": route.name(), "bytes": body.len() }))
-            .await?;
-        Ok(body)
+        Ok(body.into())
     }
 
     /// Scores an anonymizer's predictions for one round and records them.
@@ -135,7 +132,7 @@ impl Arena {
         self.store
             .record_anomed_result(&link.submission.id, Round::Ml(split), &serde_json::to_value(accuracy)?)
             .await?;
-        self.anomed_audit(
+        self.audit_app(
             link,
             "anomed.utility.anonymizer",
             serde_json::json!({ "data_split": split.name(), "accuracy": accuracy.accuracy.value }),
@@ -158,7 +155,7 @@ impl Arena {
         self.store
             .record_anomed_result(&link.submission.id, Round::Ml(split), &serde_json::to_value(decisions)?)
             .await?;
-        self.anomed_audit(
+        self.audit_app(
             link,
             "anomed.utility.deanonymizer",
             serde_json::json!({ "data_split": split.name(), "tpr": decisions.tpr.value, "fpr": decisions.fpr.value }),

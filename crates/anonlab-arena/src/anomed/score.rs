@@ -106,6 +106,19 @@ pub fn proportion(successes: u64, trials: u64) -> Result<Estimate> {
     })
 }
 
+/// The residual `(rate − base) / (1 − base)` of an attack over what it is
+/// compared with (FPR, a guessing baseline), at least 0; its interval pairs
+/// the rate's ends with the opposite ends of the base's (conservative), and a
+/// base of 1 leaves no room: `[0, 1]`.
+pub fn residual(rate: Estimate, base: Estimate) -> Estimate {
+    let room = 1.0 - base.value;
+    if room <= 0.0 {
+        return Estimate { value: 0.0, low: 0.0, high: 1.0 };
+    }
+    let over = |r: f64, b: f64| ((r - b) / room).clamp(0.0, 1.0);
+    Estimate { value: over(rate.value, base.value), low: over(rate.low, base.high), high: over(rate.high, base.low) }
+}
+
 /// Checks a 1-d prediction of `expected` rows.
 fn check_shape(prediction: &Array, expected: usize, what: &str) -> Result<()> {
     if prediction.shape != [expected] {
@@ -165,6 +178,16 @@ mod tests {
         let d = score_memberships(&mixed, &truth).unwrap();
         assert_eq!((d.true_positives, d.false_negatives, d.false_positives, d.true_negatives), (1, 1, 1, 1));
         assert!(d.tpr.low < 0.5 && d.tpr.high > 0.5);
+    }
+
+    #[test]
+    fn residuals_are_bounded_and_conservative() {
+        let e = |value, low, high| Estimate { value, low, high };
+        let r = residual(e(0.8, 0.7, 0.9), e(0.5, 0.4, 0.6));
+        assert!((r.value - 0.6).abs() < 1e-12 && (r.low - 0.2).abs() < 1e-12 && (r.high - 1.0).abs() < 1e-12, "{r:?}");
+        assert_eq!(residual(e(0.3, 0.2, 0.4), e(0.5, 0.4, 0.6)).value, 0.0);
+        let none = residual(e(1.0, 1.0, 1.0), e(1.0, 1.0, 1.0));
+        assert_eq!((none.value, none.low, none.high), (0.0, 0.0, 1.0));
     }
 
     #[test]

@@ -26,8 +26,7 @@
 use sha2::{Digest, Sha256};
 
 use super::links::{Link, Round};
-use crate::anomed::score::proportion;
-use crate::audit::{Event, Outcome};
+use crate::anomed::score::{proportion, residual};
 use crate::context::Arena;
 use crate::error::{Error, Result};
 use crate::evaluate::{Estimate, UtilityMetrics, score_release, shuffled};
@@ -74,9 +73,7 @@ fn background_rows(spec: &crate::challenge::ChallengeSpec, train_rows: usize) ->
 
 /// The deanonymizer behind `link`, which must be aimed at a tabular anonymizer.
 fn check_tabular_attack(link: &Link) -> Result<()> {
-    let tabular_target =
-        matches!(link.target.as_ref().map(|t| &t.implementation), Some(Implementation::AnomedTabularAnonymizer(_)));
-    if matches!(link.submission.implementation, Implementation::AnomedDeanonymizer(_)) && tabular_target {
+    if matches!(link.submission.implementation, Implementation::AnomedDeanonymizer(_)) && link.aims_at_tabular() {
         Ok(())
     } else {
         Err(Error::forbidden(
@@ -99,19 +96,6 @@ fn check_tabular(link: &Link) -> Result<()> {
 }
 
 impl Arena {
-    async fn tabular_audit(&self, link: &Link, action: &str, detail: serde_json::Value) -> Result<()> {
-        self.audit
-            .record(Event {
-                actor: &format!("anomed:{}", link.submission.id),
-                action,
-                target: &link.challenge.id,
-                outcome: Outcome::Allowed,
-                detail,
-            })
-            .await?;
-        Ok(())
-    }
-
     /// `GET /data/anonymizer/leaky`: the training part as Parquet.
     pub async fn anomed_leaky(&self, link: &Link) -> Result<Vec<u8>> {
         check_tabular(link)?;
@@ -121,7 +105,7 @@ impl Arena {
                 .await
                 .map_err(|e| Error::internal(format!("parquet task: {e}")))??;
         let detail = serde_json::json!({ "route": "anonymizer/leaky", "bytes": body.len() });
-        self.tabular_audit(link, "anomed.data.read", detail).await?;
+        self.audit_app(link, "anomed.data.read", detail).await?;
         Ok(body)
     }
 
@@ -162,7 +146,7 @@ impl Arena {
             "rows": outcome.release.rows(),
             "information_loss": recorded.utility.information_loss,
         });
-        self.tabular_audit(link, "anomed.utility.release", detail).await?;
+        self.audit_app(link, "anomed.utility.release", detail).await?;
         Ok(recorded)
     }
 
@@ -187,7 +171,7 @@ impl Arena {
         .await
         .map_err(|e| Error::internal(format!("parquet task: {e}")))??;
         let detail = serde_json::json!({ "route": "deanonymizer/background-knowledge", "bytes": body.len() });
-        self.tabular_audit(link, "anomed.data.read", detail).await?;
+        self.audit_app(link, "anomed.data.read", detail).await?;
         Ok(body)
     }
 
@@ -232,14 +216,7 @@ impl Arena {
             let baseline = rows.iter().filter(|&&row| truth.value(row as usize) == most_common).count() as u64;
             let n = rows.len() as u64;
             let (accuracy, baseline) = (proportion(correct, n)?, proportion(baseline, n)?);
-            let room = 1.0 - baseline.value;
-            let residual = |a: f64, b: f64| if room <= 0.0 { 0.0 } else { ((a - b) / room).clamp(0.0, 1.0) };
-            let risk = Estimate {
-                value: residual(accuracy.value, baseline.value),
-                low: residual(accuracy.low, baseline.high),
-                high: if room <= 0.0 { 1.0 } else { residual(accuracy.high, baseline.low) },
-            };
-            Ok(Reconstruction { accuracy, baseline, risk, targets: n })
+            Ok(Reconstruction { accuracy, baseline, risk: residual(accuracy, baseline), targets: n })
         })
         .await
         .map_err(|e| Error::internal(format!("scoring task: {e}")))??;
@@ -247,7 +224,7 @@ impl Arena {
             .record_anomed_result(&link.submission.id, Round::Reconstruction, &serde_json::to_value(&scored)?)
             .await?;
         let detail = serde_json::json!({ "targets": scored.targets, "accuracy": scored.accuracy.value });
-        self.tabular_audit(link, "anomed.utility.reconstruction", detail).await?;
+        self.audit_app(link, "anomed.utility.reconstruction", detail).await?;
         Ok(scored)
     }
 }

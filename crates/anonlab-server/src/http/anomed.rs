@@ -126,8 +126,8 @@ async fn refused(state: &AppState, link: &Link, route: &str, e: Error) -> Protoc
     e.into()
 }
 
-fn binary_response(body: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
+fn binary_response(body: impl Into<Body>) -> Response {
+    ([(header::CONTENT_TYPE, "application/octet-stream")], body.into()).into_response()
 }
 
 fn required<'a>(query: &'a HashMap<String, String>, names: &[&str]) -> ProtocolResult<&'a str> {
@@ -317,9 +317,7 @@ async fn deanonymizer_utility(
     request: Request,
 ) -> ProtocolResult<Response> {
     let link = link(&state, &secret, "/utility/deanonymizer").await?;
-    let tabular_target =
-        matches!(link.target.as_ref().map(|t| &t.implementation), Some(Implementation::AnomedTabularAnonymizer(_)));
-    if tabular_target {
+    if link.aims_at_tabular() {
         let bytes = body(&state, request).await?;
         return match state.arena.anomed_score_reconstruction(&link, &bytes).await {
             Ok(scored) => Ok((

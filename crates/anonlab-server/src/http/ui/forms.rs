@@ -31,7 +31,7 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extractor::{Caller, ClientAddr, session_cookie};
 
-type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
+pub(super) type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
 /// The posted fields, or why the body is not a form.
 fn fields(body: FormBody) -> ApiResult<Fields> {
@@ -51,7 +51,12 @@ fn fields(body: FormBody) -> ApiResult<Fields> {
 
 /// The fields of a submitted form whose CSRF token matches the session's; an
 /// unreadable form or a wrong token (audited as a refused `action`) is the page to answer.
-async fn checked_form(state: &AppState, caller: &Caller, body: FormBody, action: &str) -> Result<Fields, Response> {
+pub(super) async fn checked_form(
+    state: &AppState,
+    caller: &Caller,
+    body: FormBody,
+    action: &str,
+) -> Result<Fields, Response> {
     let form = fields(body).map_err(|e| error_page(state, caller, e))?;
     if let Err(e) = caller.check_csrf(form.raw("csrf")) {
         let e = crate::http::denied(state, caller, action, "", e).await;
@@ -214,7 +219,8 @@ pub(super) async fn register(
 
 // ---------------------------------------------------------------- submit
 
-const RESEARCH: &[Role] = &[Role::Researcher, Role::Admin];
+/// Who may submit: researchers and admins.
+pub(super) const RESEARCH: &[Role] = &[Role::Researcher, Role::Admin];
 
 fn submit_defaults() -> HashMap<String, String> {
     [("algorithm", "optimal-k-anonymity"), ("k", "5"), ("suppression_percent", "5"), ("visibility", "public")]

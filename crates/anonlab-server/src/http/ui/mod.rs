@@ -18,6 +18,7 @@
 //! anonymous callers to the sign-in form and answers others with a 403 page.
 //! Every refusal is written to the audit log.
 
+mod anomed_form;
 mod charts;
 mod forms;
 mod pages;
@@ -47,6 +48,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("challenge.html", include_str!("../../../templates/challenge.html")),
     ("entry.html", include_str!("../../../templates/entry.html")),
     ("submit.html", include_str!("../../../templates/submit.html")),
+    ("submit_anomed.html", include_str!("../../../templates/submit_anomed.html")),
     ("submissions.html", include_str!("../../../templates/submissions.html")),
     ("datasets.html", include_str!("../../../templates/datasets.html")),
     ("new_challenge.html", include_str!("../../../templates/new_challenge.html")),
@@ -92,6 +94,7 @@ pub fn router() -> Router<AppState> {
         .route("/challenges/{slug}", get(pages::challenge))
         .route("/challenges/{slug}/entries/{submission}", get(pages::entry))
         .route("/submit", get(forms::submit_form).post(forms::submit))
+        .route("/submit/anomed", get(anomed_form::form).post(anomed_form::register))
         .route("/submissions", get(pages::submissions))
         .route(
             "/datasets",
