@@ -4,18 +4,22 @@
 #   pycanon     (default) tests/oracle/pycanon_check.py, requirements-oracle.txt
 #   anonymeter  tests/oracle/anonymeter_check.py, requirements-anonymeter.txt
 #   mst         benchmarks/peers/mst_peer.py (anonlab-bench synth), requirements-mst.txt
+#   anomed      the public AnoMed packages for the interop tests and `anonlab-bench
+#               anomed` (gunicorn beside the python), requirements-anomed.txt
 #
 #   VENV_PY="$(scripts/python-env.sh | tail -n1)"
 #   "$VENV_PY" tests/oracle/pycanon_check.py --data out.csv --qi a,b --k 5
 #
 # Environment:
 #   ANONLAB_VENV    venv location (default: $HOME/.cache/anonlab/venv for
-#                   pycanon, .../venv-anonymeter for anonymeter; must be
+#                   pycanon, .../venv-<oracle> for the others; must be
 #                   outside the repo)
 #   ANONLAB_PYTHON  interpreter used to create the venv (default: python3, >= 3.10)
 #
 # The venv is (re)installed only when the stamp file inside it does not match
-# the sha256 of scripts/requirements-oracle.txt (+ the interpreter version).
+# the sha256 of the oracle's requirements (+ the interpreter version). The
+# oracles' requirements list every package, installed with --no-deps; the
+# AnoMed set is resolved by pip against its full pins and must pass `pip check`.
 # pip output goes to a log file next to the venv; on failure the log tail is
 # copied to stderr. Nothing prompts; safe to run concurrently (flock).
 set -euo pipefail
@@ -39,8 +43,16 @@ case "$oracle" in
         import_check="from snsynth.mst.mst import MSTSynthesizer"
         # antlr4-python3-runtime 4.9.3 (pinned by smartnoise-sql) ships as a source archive only.
         only_binary="" ;;
-    *) echo "python-env.sh: unknown oracle '$oracle' (pycanon, anonymeter or mst)" >&2; exit 2 ;;
+    anomed)
+        req="$script_dir/requirements-anomed.txt"
+        default_venv="venv-anomed"
+        import_check="import anomed_challenge, anomed_anonymizer, anomed_deanonymizer, diffprivlib.models, art.attacks.inference.membership_inference, gunicorn, falcon"
+        only_binary="--only-binary=:all:"
+        resolve="deps" ;;
+    *) echo "python-env.sh: unknown oracle '$oracle' (pycanon, anonymeter, mst or anomed)" >&2; exit 2 ;;
 esac
+# "no-deps": the requirements name every package; "deps": pip resolves them.
+resolve="${resolve:-no-deps}"
 venv="${ANONLAB_VENV:-${HOME:-/tmp}/.cache/anonlab/$default_venv}"
 base_python="${ANONLAB_PYTHON:-python3}"
 
@@ -66,7 +78,7 @@ log="$parent/$(basename "$venv")-pip.log"
 stamp="$venv/.anonlab-requirements.sha256"
 
 py_version="$("$base_python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
-want="$( { cat "$req"; echo "python=$py_version"; echo "mode=no-deps-only-binary"; } \
+want="$( { cat "$req"; echo "python=$py_version"; echo "mode=$resolve-only-binary"; } \
          | sha256sum | cut -d' ' -f1)"
 
 venv_ok() {
@@ -86,10 +98,16 @@ install_venv() {
         tail -n 30 "$log" >&2
         die "'$base_python -m venv' failed (Debian/Ubuntu: apt-get install python3-venv); log: $log"
     fi
-    if ! "$venv/bin/python" -m pip install --quiet --no-input --no-deps \
+    no_deps="--no-deps"
+    [[ "$resolve" == "deps" ]] && no_deps=""
+    if ! "$venv/bin/python" -m pip install --quiet --no-input $no_deps \
             $only_binary -r "$req" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
         die "pip install failed; log: $log"
+    fi
+    if [[ "$resolve" == "deps" ]] && ! "$venv/bin/python" -m pip check >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "pip check failed (inconsistent pins in $req); log: $log"
     fi
     if ! "$venv/bin/python" -c "$import_check" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2

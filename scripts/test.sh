@@ -18,7 +18,7 @@ export ANONLAB_ANONYMETER_PYTHON
 
 # The AnoMed reference packages (pinned; scripts/requirements-anomed.txt) for
 # the interop tests, which run their unmodified apps against our challenge.
-ANONLAB_ANOMED_PYTHON="$(scripts/anomed-env.sh | tail -n 1)"
+ANONLAB_ANOMED_PYTHON="$(scripts/python-env.sh anomed | tail -n 1)"
 export ANONLAB_ANOMED_PYTHON
 
 # Headless Chromium for the HTML report's rendering test (installed from Debian

@@ -5,7 +5,7 @@
 //!
 //! Both run as real processes on loopback: `anonlab serve` on a prepared
 //! database, and the reference challenge with its platform mock from
-//! `crates/anonlab-server/tests/anomed/` in the venv of `scripts/anomed-env.sh`.
+//! `crates/anonlab-server/tests/anomed/` in the venv of `scripts/python-env.sh anomed`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use anonlab_arena::Arena;
 use anonlab_arena::Store;
 use anonlab_arena::accounts::Role;
-use anonlab_arena::anomed::ml::Labelled;
 use anonlab_arena::anomed::npz::{Array, Npz};
 use anonlab_arena::evaluate::demo::demo_challenges;
 use anonlab_arena::submission::{AnomedService, Implementation, Visibility};
@@ -31,14 +30,14 @@ struct Side {
     addr: String,
 }
 
-/// The venv's Python: `ANONLAB_ANOMED_PYTHON` or `scripts/anomed-env.sh`'s.
+/// The venv's Python: `ANONLAB_ANOMED_PYTHON` or `scripts/python-env.sh anomed`'s.
 fn python(repo: &Path) -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("ANONLAB_ANOMED_PYTHON") {
         return Ok(PathBuf::from(p));
     }
-    let out = Command::new(repo.join("scripts/anomed-env.sh")).stderr(Stdio::inherit()).output()?;
+    let out = Command::new(repo.join("scripts/python-env.sh")).arg("anomed").stderr(Stdio::inherit()).output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    Ok(PathBuf::from(text.lines().last().context("anomed-env.sh printed the venv's python")?.trim()))
+    Ok(PathBuf::from(text.lines().last().context("python-env.sh anomed printed the venv's python")?.trim()))
 }
 
 fn free_port() -> Result<u16> {
@@ -111,10 +110,6 @@ fn sequential_posts(side: &Side, path: &str, body: &[u8], n: usize) -> Result<(f
     Ok((ms[n / 2], ms[(n * 99 / 100).min(n - 1)]))
 }
 
-fn matrix(l: &Labelled) -> (Array, Array) {
-    (Array::f64(vec![l.y.len(), l.cols], l.x.clone()), Array::i64(vec![l.y.len()], l.y.clone()))
-}
-
 /// Runs the suite and prints its table.
 pub fn run(repo: &Path, binary: &Path, seconds: u64) -> Result<()> {
     let python = python(repo)?;
@@ -150,17 +145,7 @@ pub fn run(repo: &Path, binary: &Path, seconds: u64) -> Result<()> {
     // cannot serve sets as large as ours: it gets the most it can.
     let reference_side = ml.validation.y.len() / 4;
     let data = dir.path().join("challenge.npz");
-    let (x_train, y_train) = matrix(&ml.training);
-    let (x_tune, y_tune) = matrix(&ml.tuning);
-    let (x_val, y_val) = matrix(&ml.validation);
-    let npz = Npz::new()
-        .with("X_train", x_train)
-        .with("y_train", y_train)
-        .with("X_tune", x_tune)
-        .with("y_tune", y_tune)
-        .with("X_val", x_val)
-        .with("y_val", y_val);
-    std::fs::write(&data, npz.to_bytes())?;
+    std::fs::write(&data, ml.reference_npz().to_bytes())?;
 
     let (_ours, addr) = serve(binary, dir.path(), Some(&url), 0)?;
     let ours = Side { prefix: format!("/anomed/{}", secrets[0]), addr };

@@ -2,18 +2,15 @@
 //! the results. `anonlab serve` runs one in-process; `anonlab worker` runs more
 //! against the same PostgreSQL, on this machine or others.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
 use tokio::sync::watch;
 
-use crate::audit::{Event, Outcome};
 use crate::catalog::{Challenge, Submission};
 use crate::context::Arena;
 use crate::error::{Error, ErrorKind, Result};
-use crate::evaluate::{self, Split};
+use crate::evaluate;
 use crate::queue::{ClaimedJob, Finished};
 use crate::store::{new_id, now_ms};
 use crate::submission::Implementation;
@@ -67,32 +64,9 @@ pub struct WorkerStats {
     pub returned: u64,
 }
 
-/// Parsed datasets and their splits, so the jobs of one challenge parse it once.
-#[derive(Default)]
-struct SplitCache {
-    entries: Mutex<HashMap<String, Arc<Split>>>,
-}
-
-impl SplitCache {
-    const CAPACITY: usize = 4;
-
-    fn get(&self, key: &str) -> Option<Arc<Split>> {
-        self.entries.lock().expect("cache lock").get(key).cloned()
-    }
-
-    fn put(&self, key: String, split: Arc<Split>) {
-        let mut entries = self.entries.lock().expect("cache lock");
-        if entries.len() >= Self::CAPACITY {
-            entries.clear();
-        }
-        entries.insert(key, split);
-    }
-}
-
 /// Runs jobs until `shutdown` turns true; then finishes the job in hand within
 /// the grace period or hands it back to the queue.
 pub async fn run(arena: Arena, config: WorkerConfig, mut shutdown: watch::Receiver<bool>) -> Result<WorkerStats> {
-    let cache = Arc::new(SplitCache::default());
     let mut stats = WorkerStats::default();
     tracing::info!(worker = %config.id, "worker started");
     loop {
@@ -115,7 +89,7 @@ pub async fn run(arena: Arena, config: WorkerConfig, mut shutdown: watch::Receiv
         };
         tracing::info!(worker = %config.id, job = %job.id, evaluation = %job.evaluation_id, attempt = job.attempt, "job claimed");
         let heartbeat = tokio::spawn(renew_leases(arena.clone(), job.clone(), config.clone()));
-        let work = tokio::spawn(execute(arena.clone(), job.clone(), cache.clone(), config.clone()));
+        let work = tokio::spawn(execute(arena.clone(), job.clone(), config.clone()));
         let outcome = finish_or_stop(work, &mut shutdown, config.grace).await;
         heartbeat.abort();
         match outcome {
@@ -208,36 +182,7 @@ pub fn release_object(challenge: &str, anonymizer: &str) -> String {
     format!("release/{challenge}/{anonymizer}")
 }
 
-async fn split_of(arena: &Arena, challenge: &Challenge, cache: &SplitCache, actor: &str) -> Result<Arc<Split>> {
-    let key = format!("{}:{}", challenge.dataset_id, serde_json::to_string(&challenge.spec.split)?);
-    if let Some(split) = cache.get(&key) {
-        return Ok(split);
-    }
-    let csv = arena.vault.get(&challenge.dataset_id).await?;
-    arena
-        .audit
-        .record(Event {
-            actor,
-            action: "dataset.read",
-            target: &challenge.dataset_id,
-            outcome: Outcome::Allowed,
-            detail: serde_json::json!({ "purpose": "evaluation", "challenge": challenge.id }),
-        })
-        .await?;
-    let spec = challenge.spec.split.clone();
-    let name = challenge.slug.clone();
-    let split = tokio::task::spawn_blocking(move || {
-        let table = anonlab_table::io::csv::read_csv_bytes(&csv, &name, &Default::default())?;
-        evaluate::split(&table, &spec)
-    })
-    .await
-    .map_err(|e| Error::internal(format!("split task: {e}")))??;
-    let split = Arc::new(split);
-    cache.put(key, split.clone());
-    Ok(split)
-}
-
-async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, config: WorkerConfig) -> Result<Finished> {
+async fn execute(arena: Arena, job: ClaimedJob, config: WorkerConfig) -> Result<Finished> {
     let started_at = now_ms();
     let clock = Instant::now();
     let work = load(&arena, &job.evaluation_id).await?;
@@ -254,7 +199,7 @@ async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, config: 
                 crate::anomed::driver::evaluate_tabular_anonymizer(&arena, &work.anonymizer, &config.anomed).await?;
             (serde_json::to_value(&utility)?, Some(sha256))
         }
-        _ => run_on_table(&arena, &job, &work, &cache).await?,
+        _ => run_on_table(&arena, &job, &work).await?,
     };
     if !config.hold.is_zero() {
         tokio::time::sleep(config.hold).await;
@@ -266,14 +211,9 @@ async fn execute(arena: Arena, job: ClaimedJob, cache: Arc<SplitCache>, config: 
 
 /// A built-in anonymizer's release and utility, or a built-in attack on a
 /// stored release (a built-in's or an AnoMed tabular anonymizer's).
-async fn run_on_table(
-    arena: &Arena,
-    job: &ClaimedJob,
-    work: &Work,
-    cache: &SplitCache,
-) -> Result<(serde_json::Value, Option<String>)> {
+async fn run_on_table(arena: &Arena, job: &ClaimedJob, work: &Work) -> Result<(serde_json::Value, Option<String>)> {
     let actor = format!("worker:{}", job.id);
-    let split = split_of(arena, &work.challenge, cache, &actor).await?;
+    let split = arena.challenge_split(&work.challenge, &actor, "evaluation").await?;
     let spec = work.challenge.spec.clone();
     let seed = work.seed;
     Ok(match &work.attack {

@@ -12,7 +12,7 @@
 //! (anomed-challenge) serves the same data; `client_compare.py` sends both the
 //! requests a real client sends and compares what a client can observe.
 //!
-//! The Python side comes from `scripts/anomed-env.sh` (the test script sets
+//! The Python side comes from `scripts/python-env.sh anomed` (the test script sets
 //! `ANONLAB_ANOMED_PYTHON`); without it both tests print why and pass.
 //! Every process started is stopped by PID when the test ends, however it ends.
 
@@ -25,7 +25,7 @@ use anonlab_arena::Arena;
 use anonlab_arena::accounts::{CredentialKind, Role, User};
 use anonlab_arena::anomed::driver::DriverConfig;
 use anonlab_arena::anomed::links::Round;
-use anonlab_arena::anomed::ml::{DataSplit, Labelled, MlChallenge};
+use anonlab_arena::anomed::ml::{DataSplit, MlChallenge};
 use anonlab_arena::anomed::npz::{Array, Npz};
 use anonlab_arena::catalog::Challenge;
 use anonlab_arena::evaluate::demo::demo_challenges;
@@ -42,7 +42,9 @@ fn anomed_python() -> Option<PathBuf> {
     match std::env::var_os("ANONLAB_ANOMED_PYTHON") {
         Some(p) if Path::new(&p).exists() => Some(PathBuf::from(p)),
         _ => {
-            eprintln!("skipped: ANONLAB_ANOMED_PYTHON is not set (scripts/test.sh sets it from scripts/anomed-env.sh)");
+            eprintln!(
+                "skipped: ANONLAB_ANOMED_PYTHON is not set (scripts/test.sh sets it from scripts/python-env.sh anomed)"
+            );
             None
         }
     }
@@ -52,13 +54,25 @@ fn apps_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/anomed")
 }
 
-/// Child processes, stopped by PID (SIGTERM, then SIGKILL) when dropped.
+/// Child processes, stopped by PID (SIGTERM, then SIGKILL) when dropped,
+/// and the model directories of the apps among them (removed after).
 #[derive(Default)]
 struct Processes {
     children: Vec<(String, Child)>,
+    model_dirs: Vec<tempfile::TempDir>,
 }
 
 impl Processes {
+    /// Starts an AnoMed app with a model directory of its own and waits until it answers `GET /`.
+    async fn app(&mut self, python: &Path, logs: &Path, name: &str, module: &str, port: u16, env: &[(&str, String)]) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = env.to_vec();
+        env.push(("ANOMED_MODEL_DIR", dir.path().display().to_string()));
+        self.gunicorn(python, name, module, port, &env, logs);
+        self.model_dirs.push(dir);
+        wait_up(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}/"), logs, name).await;
+    }
+
     fn gunicorn(&mut self, python: &Path, name: &str, module: &str, port: u16, env: &[(&str, String)], logs: &Path) {
         let gunicorn = python.with_file_name("gunicorn");
         let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("log file");
@@ -280,21 +294,20 @@ async fn interop_unmodified_apps() {
             json!({ "kind": "anomed-anonymizer", "url": format!("http://127.0.0.1:{anon_port}"), "challenge": "flchain" }),
         )
         .await;
-    let anon_dir = tempfile::tempdir().unwrap();
-    processes.gunicorn(
-        &python,
-        "anonymizer",
-        "anonymizer_app",
-        anon_port,
-        &[
-            ("CHALLENGE_HOST", anon_host.clone()),
-            ("ANOMED_MODEL_DIR", anon_dir.path().display().to_string()),
-            ("ANOMED_FEATURE_BOUNDS", feature_bounds(&ml)),
-            ("ANOMED_CLASSES", ml.classes.len().to_string()),
-        ],
-        logs.path(),
-    );
-    wait_up(&client, &format!("http://127.0.0.1:{anon_port}/"), logs.path(), "anonymizer").await;
+    processes
+        .app(
+            &python,
+            logs.path(),
+            "anonymizer",
+            "anonymizer_app",
+            anon_port,
+            &[
+                ("CHALLENGE_HOST", anon_host.clone()),
+                ("ANOMED_FEATURE_BOUNDS", feature_bounds(&ml)),
+                ("ANOMED_CLASSES", ml.classes.len().to_string()),
+            ],
+        )
+        .await;
 
     let (entry, columns) = p.finished_entry(&anonymizer, 3, Duration::from_secs(300)).await;
     eprintln!("anonymizer entry: {}", serde_json::to_string_pretty(&entry).unwrap());
@@ -354,22 +367,21 @@ async fn interop_unmodified_apps() {
         )
         .await;
     assert_ne!(deanon_host, anon_host);
-    let deanon_dir = tempfile::tempdir().unwrap();
-    processes.gunicorn(
-        &python,
-        "deanonymizer",
-        "deanonymizer_app",
-        deanon_port,
-        &[
-            ("CHALLENGE_HOST", deanon_host.clone()),
-            ("ATTACK_TARGET_HOST", format!("127.0.0.1:{anon_port}")),
-            ("ANOMED_MODEL_DIR", deanon_dir.path().display().to_string()),
-            ("ANOMED_N_FEATURES", ml.training.cols.to_string()),
-            ("ANOMED_CLASSES", ml.classes.len().to_string()),
-        ],
-        logs.path(),
-    );
-    wait_up(&client, &format!("http://127.0.0.1:{deanon_port}/"), logs.path(), "deanonymizer").await;
+    processes
+        .app(
+            &python,
+            logs.path(),
+            "deanonymizer",
+            "deanonymizer_app",
+            deanon_port,
+            &[
+                ("CHALLENGE_HOST", deanon_host.clone()),
+                ("ATTACK_TARGET_HOST", format!("127.0.0.1:{anon_port}")),
+                ("ANOMED_N_FEATURES", ml.training.cols.to_string()),
+                ("ANOMED_CLASSES", ml.classes.len().to_string()),
+            ],
+        )
+        .await;
     let (entry, columns) = p.finished_entry(&anonymizer, 4, Duration::from_secs(300)).await;
     let column = columns.iter().position(|c| c.starts_with("ART")).expect("the deanonymizer's column");
     let cell = &entry.privacy[column];
@@ -460,16 +472,16 @@ async fn interop_tabular_anonymizer() {
             json!({ "kind": "anomed-tabular-anonymizer", "url": format!("http://127.0.0.1:{port}"), "challenge": "flchain" }),
         )
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    processes.gunicorn(
-        &python,
-        "tabular-anonymizer",
-        "tabular_anonymizer_app",
-        port,
-        &[("CHALLENGE_HOST", host.clone()), ("ANOMED_MODEL_DIR", dir.path().display().to_string())],
-        logs.path(),
-    );
-    wait_up(&client, &format!("http://127.0.0.1:{port}/"), logs.path(), "tabular-anonymizer").await;
+    processes
+        .app(
+            &python,
+            logs.path(),
+            "tabular-anonymizer",
+            "tabular_anonymizer_app",
+            port,
+            &[("CHALLENGE_HOST", host.clone())],
+        )
+        .await;
     let (entry, columns) = p.finished(&anonymizer, BuiltinAttack::ALL.len(), Duration::from_secs(300), false).await;
     eprintln!("tabular entry: {}", serde_json::to_string_pretty(&entry).unwrap());
     assert_eq!(entry.state, "done", "{:?}", entry.error);
@@ -506,21 +518,20 @@ async fn interop_tabular_anonymizer() {
             }),
         )
         .await;
-    let deanon_dir = tempfile::tempdir().unwrap();
-    processes.gunicorn(
-        &python,
-        "tabular-deanonymizer",
-        "tabular_deanonymizer_app",
-        deanon_port,
-        &[
-            ("CHALLENGE_HOST", deanon_host.clone()),
-            ("ATTACK_TARGET_HOST", format!("127.0.0.1:{port}")),
-            ("ANOMED_MODEL_DIR", deanon_dir.path().display().to_string()),
-            ("ANOMED_SECRET", p.challenge.spec.threat_model.secret.clone()),
-        ],
-        logs.path(),
-    );
-    wait_up(&client, &format!("http://127.0.0.1:{deanon_port}/"), logs.path(), "tabular-deanonymizer").await;
+    processes
+        .app(
+            &python,
+            logs.path(),
+            "tabular-deanonymizer",
+            "tabular_deanonymizer_app",
+            deanon_port,
+            &[
+                ("CHALLENGE_HOST", deanon_host.clone()),
+                ("ATTACK_TARGET_HOST", format!("127.0.0.1:{port}")),
+                ("ANOMED_SECRET", p.challenge.spec.threat_model.secret.clone()),
+            ],
+        )
+        .await;
     let (entry, columns) = p.finished(&anonymizer, BuiltinAttack::ALL.len() + 1, Duration::from_secs(300), false).await;
     let column = columns.iter().position(|c| c.starts_with("compatible-rows")).expect("the deanonymizer's column");
     let cell = &entry.privacy[column];
@@ -565,7 +576,7 @@ async fn tabular_uploads_get_clear_json_errors() {
     assert_eq!(leaky.status(), 200);
     let leaky = leaky.bytes().await.unwrap().to_vec();
     let table = anonlab_table::io::parquet::read_parquet_bytes(&leaky, "leaky").unwrap();
-    let split = p.arena.challenge_split(&p.challenge, "test").await.unwrap();
+    let split = p.arena.challenge_split(&p.challenge, "test", "test").await.unwrap();
     assert_eq!(table.rows(), split.train.rows());
     // Dropping rows: the release must keep every row in order.
     let short = anonlab_table::io::parquet::table_to_parquet_bytes(&table.select_rows(&[0, 1, 2])).unwrap();
@@ -754,19 +765,7 @@ async fn routes_match_the_reference_challenge() {
         .await;
     // The reference challenge on the same data.
     let data = logs.path().join("challenge.npz");
-    let part =
-        |l: &Labelled| (Array::f64(vec![l.y.len(), l.cols], l.x.clone()), Array::i64(vec![l.y.len()], l.y.clone()));
-    let (x_train, y_train) = part(&ml.training);
-    let (x_tune, y_tune) = part(&ml.tuning);
-    let (x_val, y_val) = part(&ml.validation);
-    let npz = Npz::new()
-        .with("X_train", x_train)
-        .with("y_train", y_train)
-        .with("X_tune", x_tune)
-        .with("y_tune", y_tune)
-        .with("X_val", x_val)
-        .with("y_val", y_val);
-    std::fs::write(&data, npz.to_bytes()).unwrap();
+    std::fs::write(&data, ml.reference_npz().to_bytes()).unwrap();
     let (mock_port, ref_port) = (free_port(), free_port());
     processes.gunicorn(
         &python,

@@ -158,18 +158,39 @@ fn service_of(submission: &Submission) -> Result<&AnomedService> {
         .ok_or_else(|| Error::internal(format!("submission {} is not an AnoMed app", submission.id)))
 }
 
-/// Runs `fit` and both evaluation rounds unless validation was recorded
-/// already (a retried job does not validate twice).
-async fn fit_and_evaluate(arena: &Arena, app: &mut App, submission: &Submission, config: &DriverConfig) -> Result<()> {
+/// What the machine-learning apps are asked after `fit`.
+const ML_ROUNDS: &[&str] = &["/evaluate?data_split=tuning", "/evaluate?data_split=validation"];
+
+/// What the tabular apps are asked after `fit`.
+const TABULAR_ROUNDS: &[&str] = &["/evaluate"];
+
+/// Drives `submission`'s app: waits for it, calls `fit` and then `rounds`
+/// unless `result` — what those calls end in — was recorded by an earlier
+/// attempt (no app is evaluated twice), and reads what our route recorded as
+/// `result` (`sent` names it when the app never sent it). Returns it with
+/// the calls made.
+async fn drive<T: serde::de::DeserializeOwned>(
+    arena: &Arena,
+    submission: &Submission,
+    config: &DriverConfig,
+    rounds: &[&str],
+    result: Round,
+    sent: &str,
+) -> Result<(T, Vec<String>)> {
+    let mut app = App::new(service_of(submission)?)?;
     app.wait_ready(config.ready).await?;
-    if arena.store.anomed_result(&submission.id, Round::Ml(DataSplit::Validation)).await?.is_some() {
-        app.calls.push("validation recorded by an earlier attempt; not called again".into());
-        return Ok(());
+    if arena.store.anomed_result(&submission.id, result).await?.is_some() {
+        app.calls.push("the result was recorded by an earlier attempt; the app is not called again".into());
+    } else {
+        app.post("/fit", config.fit).await?;
+        for round in rounds {
+            app.post(round, config.evaluate).await?;
+        }
     }
-    app.post("/fit", config.fit).await?;
-    app.post("/evaluate?data_split=tuning", config.evaluate).await?;
-    app.post("/evaluate?data_split=validation", config.evaluate).await?;
-    Ok(())
+    let recorded = recorded(arena, &submission.id, result).await?.ok_or_else(|| {
+        Error::new(ErrorKind::Evaluation, format!("the app answered, but never sent its {sent} to the challenge"))
+    })?;
+    Ok((recorded, app.calls))
 }
 
 async fn recorded<T: serde::de::DeserializeOwned>(arena: &Arena, submission: &str, round: Round) -> Result<Option<T>> {
@@ -188,18 +209,12 @@ pub(crate) async fn evaluate_anonymizer(
     config: &DriverConfig,
 ) -> Result<ModelUtilityMetrics> {
     let started = Instant::now();
-    let mut app = App::new(service_of(anonymizer)?)?;
-    fit_and_evaluate(arena, &mut app, anonymizer, config).await?;
-    let validation = recorded(arena, &anonymizer.id, Round::Ml(DataSplit::Validation)).await?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Evaluation,
-            "the app answered, but never sent its validation predictions to the challenge",
-        )
-    })?;
+    let validation = Round::Ml(DataSplit::Validation);
+    let (validation, calls) = drive(arena, anonymizer, config, ML_ROUNDS, validation, "validation predictions").await?;
     Ok(ModelUtilityMetrics {
         validation,
         tuning: recorded(arena, &anonymizer.id, Round::Ml(DataSplit::Tuning)).await?,
-        calls: app.calls,
+        calls,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -212,19 +227,10 @@ pub(crate) async fn evaluate_tabular_anonymizer(
     anonymizer: &Submission,
     config: &DriverConfig,
 ) -> Result<(UtilityMetrics, String)> {
-    let mut app = App::new(service_of(anonymizer)?)?;
-    app.wait_ready(config.ready).await?;
-    if arena.store.anomed_result(&anonymizer.id, Round::Release).await?.is_some() {
-        app.calls.push("release recorded by an earlier attempt; not called again".into());
-    } else {
-        app.post("/fit", config.fit).await?;
-        app.post("/evaluate", config.evaluate).await?;
-    }
-    let recorded: RecordedRelease = recorded(arena, &anonymizer.id, Round::Release).await?.ok_or_else(|| {
-        Error::new(ErrorKind::Evaluation, "the app answered, but never uploaded its release to the challenge")
-    })?;
+    let (recorded, calls): (RecordedRelease, _) =
+        drive(arena, anonymizer, config, TABULAR_ROUNDS, Round::Release, "release").await?;
     let mut utility = recorded.utility;
-    utility.protocol_calls = app.calls;
+    utility.protocol_calls = calls;
     Ok((utility, recorded.release_sha256))
 }
 
@@ -237,17 +243,8 @@ pub(crate) async fn evaluate_tabular_deanonymizer(
     config: &DriverConfig,
 ) -> Result<PrivacyMetrics> {
     let started = Instant::now();
-    let mut app = App::new(service_of(deanonymizer)?)?;
-    app.wait_ready(config.ready).await?;
-    if arena.store.anomed_result(&deanonymizer.id, Round::Reconstruction).await?.is_some() {
-        app.calls.push("reconstruction recorded by an earlier attempt; not called again".into());
-    } else {
-        app.post("/fit", config.fit).await?;
-        app.post("/evaluate", config.evaluate).await?;
-    }
-    let scored: Reconstruction = recorded(arena, &deanonymizer.id, Round::Reconstruction).await?.ok_or_else(|| {
-        Error::new(ErrorKind::Evaluation, "the app answered, but never sent its reconstruction to the challenge")
-    })?;
+    let (scored, calls): (Reconstruction, _) =
+        drive(arena, deanonymizer, config, TABULAR_ROUNDS, Round::Reconstruction, "reconstruction").await?;
     Ok(PrivacyMetrics {
         attack: deanonymizer.name.clone(),
         risk: scored.risk,
@@ -263,7 +260,7 @@ pub(crate) async fn evaluate_tabular_deanonymizer(
         warnings: vec![
             "the secret reconstructed for the background-knowledge targets, against guessing its most common value"
                 .to_string(),
-            format!("calls: {}", app.calls.join("; ")),
+            format!("calls: {}", calls.join("; ")),
         ],
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -276,18 +273,12 @@ pub(crate) async fn evaluate_deanonymizer(
     config: &DriverConfig,
 ) -> Result<PrivacyMetrics> {
     let started = Instant::now();
-    let mut app = App::new(service_of(deanonymizer)?)?;
-    fit_and_evaluate(arena, &mut app, deanonymizer, config).await?;
-    let decisions: MembershipDecisions =
-        recorded(arena, &deanonymizer.id, Round::Ml(DataSplit::Validation)).await?.ok_or_else(|| {
-            Error::new(
-                ErrorKind::Evaluation,
-                "the app answered, but never sent its validation guesses to the challenge",
-            )
-        })?;
+    let validation = Round::Ml(DataSplit::Validation);
+    let (decisions, calls): (MembershipDecisions, _) =
+        drive(arena, deanonymizer, config, ML_ROUNDS, validation, "validation guesses").await?;
     let warnings = vec![
         "the app sends hard decisions: one operating point, no scores, so no TPR at low FPR".to_string(),
-        format!("calls: {}", app.calls.join("; ")),
+        format!("calls: {}", calls.join("; ")),
     ];
     Ok(decision_metrics(&deanonymizer.name, &decisions, None, warnings, started))
 }

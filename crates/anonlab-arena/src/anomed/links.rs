@@ -48,6 +48,11 @@ pub struct Link {
 }
 
 impl Link {
+    /// Who the audit log names for the app's requests.
+    pub fn actor(&self) -> String {
+        format!("anomed:{}", self.submission.id)
+    }
+
     /// Whether the app is a deanonymizer aimed at a tabular anonymizer (whose
     /// routes are the tabular variant's, not the machine-learning challenge's).
     pub fn aims_at_tabular(&self) -> bool {

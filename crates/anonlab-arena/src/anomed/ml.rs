@@ -33,6 +33,7 @@ use anonlab_table::{Column, Table};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::npz::{Array, Npz};
 use crate::challenge::{ChallengeSpec, ColumnRole};
 use crate::error::{Error, Result};
 use crate::evaluate::{Split, shuffled};
@@ -234,6 +235,21 @@ impl MlChallenge {
             DataSplit::Tuning => &self.evaluation_tuning,
             DataSplit::Validation => &self.evaluation_validation,
         }
+    }
+
+    /// The records in the layout the reference challenge app of the interop
+    /// tests reads (`crates/anonlab-server/tests/anomed/challenge_app.py`):
+    /// `X_train`, `y_train`, `X_tune`, `y_tune`, `X_val`, `y_val`, so the
+    /// reference can serve the same data side by side with ours.
+    pub fn reference_npz(&self) -> Npz {
+        let mut npz = Npz::new();
+        for (suffix, part) in [("train", &self.training), ("tune", &self.tuning), ("val", &self.validation)] {
+            let rows = part.y.len();
+            npz = npz
+                .with(&format!("X_{suffix}"), Array::f64(vec![rows, part.cols], part.x.clone()))
+                .with(&format!("y_{suffix}"), Array::i64(vec![rows], part.y.clone()));
+        }
+        npz
     }
 
     /// Accuracy of always answering the training part's most common class:

@@ -23,50 +23,15 @@ pub mod routes;
 pub mod score;
 pub mod tabular;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::accounts::User;
 use crate::audit::{Event, Outcome};
 use crate::catalog::{Challenge, Submission};
-use crate::context::Arena;
+use crate::context::{Arena, cached, insert};
 use crate::error::{Error, Result};
-use crate::evaluate::Split;
 use crate::submission::{Implementation, Visibility};
 use ml::MlChallenge;
-
-/// Split and encoded challenges by challenge id and version, so routes and
-/// workers read and encode a dataset once.
-#[derive(Debug, Clone, Default)]
-pub struct MlCache {
-    entries: Arc<Mutex<HashMap<ChallengeVersion, Arc<MlChallenge>>>>,
-    splits: Arc<Mutex<HashMap<ChallengeVersion, Arc<Split>>>>,
-    /// Encoded NPZ bodies of the data routes: the data never changes for a
-    /// challenge version, and deflating it is most of a data request's cost.
-    bodies: Arc<Mutex<HashMap<(ChallengeVersion, String), bytes::Bytes>>>,
-}
-
-/// A challenge's id and version.
-type ChallengeVersion = (String, i64);
-
-impl MlCache {
-    /// Entries per map: a few challenges' worth (six data routes each).
-    const CAPACITY: usize = 48;
-}
-
-/// What `cache` holds under `key`.
-fn cached<K: std::hash::Hash + Eq, V: Clone>(cache: &Mutex<HashMap<K, V>>, key: &K) -> Option<V> {
-    cache.lock().expect("anomed cache lock").get(key).cloned()
-}
-
-/// Keeps `value` under `key`, emptying the cache first when it is full.
-fn insert<K: std::hash::Hash + Eq, V>(cache: &Mutex<HashMap<K, V>>, key: K, value: V) {
-    let mut entries = cache.lock().expect("anomed cache lock");
-    if entries.len() >= MlCache::CAPACITY {
-        entries.clear();
-    }
-    entries.insert(key, value);
-}
 
 /// A registered AnoMed app and how to start it.
 #[derive(Debug, Clone)]
@@ -152,7 +117,7 @@ impl Arena {
     pub(crate) async fn audit_app(&self, link: &links::Link, action: &str, detail: serde_json::Value) -> Result<()> {
         self.audit
             .record(Event {
-                actor: &format!("anomed:{}", link.submission.id),
+                actor: &link.actor(),
                 action,
                 target: &link.challenge.id,
                 outcome: Outcome::Allowed,
@@ -162,49 +127,19 @@ impl Arena {
         Ok(())
     }
 
-    /// The seeded split of `challenge`'s dataset, read on first use (an
-    /// audited read by `actor`).
-    pub async fn challenge_split(&self, challenge: &Challenge, actor: &str) -> Result<Arc<Split>> {
-        let key = (challenge.id.clone(), challenge.version);
-        if let Some(split) = cached(&self.ml.splits, &key) {
-            return Ok(split);
-        }
-        let csv = self.vault.get(&challenge.dataset_id).await?;
-        self.audit
-            .record(Event {
-                actor,
-                action: "dataset.read",
-                target: &challenge.dataset_id,
-                outcome: Outcome::Allowed,
-                detail: serde_json::json!({ "purpose": "anomed challenge", "challenge": challenge.id }),
-            })
-            .await?;
-        let spec = challenge.spec.split.clone();
-        let name = challenge.slug.clone();
-        let split = tokio::task::spawn_blocking(move || {
-            let table = anonlab_table::io::csv::read_csv_bytes(&csv, &name, &Default::default())?;
-            crate::evaluate::split(&table, &spec)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("split task: {e}")))??;
-        let split = Arc::new(split);
-        insert(&self.ml.splits, key, split.clone());
-        Ok(split)
-    }
-
     /// The AnoMed machine-learning form of `challenge`, built on first use.
     pub async fn ml_challenge(&self, challenge: &Challenge, actor: &str) -> Result<Arc<MlChallenge>> {
         let key = (challenge.id.clone(), challenge.version);
-        if let Some(ml) = cached(&self.ml.entries, &key) {
+        if let Some(ml) = cached(&self.caches.ml, &key) {
             return Ok(ml);
         }
-        let split = self.challenge_split(challenge, actor).await?;
+        let split = self.challenge_split(challenge, actor, "anomed challenge").await?;
         let spec = challenge.spec.clone();
         let ml = tokio::task::spawn_blocking(move || MlChallenge::build(&spec, &split))
             .await
             .map_err(|e| Error::internal(format!("encoding task: {e}")))??;
         let ml = Arc::new(ml);
-        insert(&self.ml.entries, key, ml.clone());
+        insert(&self.caches.ml, key, ml.clone());
         Ok(ml)
     }
 }

@@ -15,8 +15,10 @@ use super::links::{Link, Round};
 use super::ml::{DataSplit, MlChallenge};
 use super::npz::{Array, Limits, Npz};
 use super::score::{MembershipDecisions, ModelAccuracy, score_labels, score_memberships};
-use crate::context::Arena;
+use super::tabular::{background_parquet, check_tabular, check_tabular_attack};
+use crate::context::{Arena, cached, insert};
 use crate::error::{Error, Result};
+use crate::evaluate::Split;
 use crate::submission::Implementation;
 use anonlab_attacks::model_membership::Labelled;
 
@@ -33,6 +35,10 @@ pub enum DataRoute {
     NonMembers,
     /// `GET /data/attack-success-evaluation?data_split=...`.
     AttackEvaluation(DataSplit),
+    /// `GET /data/anonymizer/leaky` (tabular): the training part as Parquet.
+    Leaky,
+    /// `GET /data/deanonymizer/background-knowledge` (tabular): the targets' known columns as Parquet.
+    BackgroundKnowledge,
 }
 
 impl DataRoute {
@@ -43,11 +49,19 @@ impl DataRoute {
             DataRoute::Members => "deanonymizer/members".into(),
             DataRoute::NonMembers => "deanonymizer/non-members".into(),
             DataRoute::AttackEvaluation(s) => format!("attack-success-evaluation?data_split={}", s.name()),
+            DataRoute::Leaky => "anonymizer/leaky".into(),
+            DataRoute::BackgroundKnowledge => "deanonymizer/background-knowledge".into(),
         }
     }
 
-    fn for_deanonymizers(self) -> bool {
-        matches!(self, DataRoute::Members | DataRoute::NonMembers | DataRoute::AttackEvaluation(_))
+    /// Refuses an app of another kind than the route serves.
+    fn check(self, link: &Link) -> Result<()> {
+        match self {
+            DataRoute::Leaky => check_tabular(link),
+            DataRoute::BackgroundKnowledge => check_tabular_attack(link),
+            DataRoute::Members | DataRoute::NonMembers | DataRoute::AttackEvaluation(_) => check_role(link, true),
+            DataRoute::Training | DataRoute::Features(_) => check_role(link, false),
+        }
     }
 }
 
@@ -82,18 +96,24 @@ fn labelled_npz(part: &Labelled) -> Npz {
 
 impl Arena {
     async fn anomed_ml(&self, link: &Link) -> Result<std::sync::Arc<MlChallenge>> {
-        self.ml_challenge(&link.challenge, &format!("anomed:{}", link.submission.id)).await
+        self.ml_challenge(&link.challenge, &link.actor()).await
     }
 
-    /// The NPZ body of a data route (encoded once per challenge version).
+    /// The split of the app's challenge, its reads audited under the app.
+    pub(super) async fn app_split(&self, link: &Link) -> Result<std::sync::Arc<Split>> {
+        self.challenge_split(&link.challenge, &link.actor(), "anomed challenge").await
+    }
+
+    /// The NPZ (or, for the tabular routes, Parquet) body of a data route,
+    /// encoded once per challenge version; every read is audited.
     pub async fn anomed_data(&self, link: &Link, route: DataRoute) -> Result<bytes::Bytes> {
-        check_role(link, route.for_deanonymizers())?;
+        route.check(link)?;
         let key = ((link.challenge.id.clone(), link.challenge.version), route.name());
-        let body = match super::cached(&self.ml.bodies, &key) {
+        let body = match cached(&self.caches.bodies, &key) {
             Some(body) => body,
             None => {
                 let body = self.encode_route(link, route).await?;
-                super::insert(&self.ml.bodies, key, body.clone());
+                insert(&self.caches.bodies, key, body.clone());
                 body
             }
         };
@@ -103,6 +123,17 @@ impl Arena {
     }
 
     async fn encode_route(&self, link: &Link, route: DataRoute) -> Result<bytes::Bytes> {
+        if matches!(route, DataRoute::Leaky | DataRoute::BackgroundKnowledge) {
+            let split = self.app_split(link).await?;
+            let spec = link.challenge.spec.clone();
+            let body = tokio::task::spawn_blocking(move || match route {
+                DataRoute::Leaky => Ok(anonlab_table::io::parquet::table_to_parquet_bytes(&split.train)?),
+                _ => background_parquet(&spec, &split),
+            })
+            .await
+            .map_err(|e| Error::internal(format!("parquet task: {e}")))??;
+            return Ok(body.into());
+        }
         let ml = self.anomed_ml(link).await?;
         let npz = match route {
             DataRoute::Training => labelled_npz(&ml.training),
@@ -116,6 +147,9 @@ impl Arena {
             DataRoute::Members => labelled_npz(&ml.members),
             DataRoute::NonMembers => labelled_npz(&ml.non_members),
             DataRoute::AttackEvaluation(split) => labelled_npz(&ml.evaluation(split).data),
+            DataRoute::Leaky | DataRoute::BackgroundKnowledge => {
+                return Err(Error::internal("the tabular routes are encoded as Parquet"));
+            }
         };
         let body = tokio::task::spawn_blocking(move || npz.to_bytes())
             .await

@@ -27,9 +27,10 @@ use sha2::{Digest, Sha256};
 
 use super::links::{Link, Round};
 use crate::anomed::score::{proportion, residual};
+use crate::challenge::ChallengeSpec;
 use crate::context::Arena;
 use crate::error::{Error, Result};
-use crate::evaluate::{Estimate, UtilityMetrics, score_release, shuffled};
+use crate::evaluate::{Estimate, Split, UtilityMetrics, score_release, shuffled};
 use crate::submission::Implementation;
 use crate::worker::release_object;
 
@@ -65,14 +66,14 @@ pub struct Reconstruction {
 const BACKGROUND: &[u8; 16] = b"anomed tab known";
 
 /// The training rows whose known columns a tabular deanonymizer gets, in order.
-fn background_rows(spec: &crate::challenge::ChallengeSpec, train_rows: usize) -> Vec<u32> {
+fn background_rows(spec: &ChallengeSpec, train_rows: usize) -> Vec<u32> {
     let mut rows = shuffled(train_rows, spec.split.seed, BACKGROUND);
     rows.truncate(spec.threat_model.n_attacks.min(train_rows));
     rows
 }
 
 /// The deanonymizer behind `link`, which must be aimed at a tabular anonymizer.
-fn check_tabular_attack(link: &Link) -> Result<()> {
+pub(super) fn check_tabular_attack(link: &Link) -> Result<()> {
     if matches!(link.submission.implementation, Implementation::AnomedDeanonymizer(_)) && link.aims_at_tabular() {
         Ok(())
     } else {
@@ -82,12 +83,28 @@ fn check_tabular_attack(link: &Link) -> Result<()> {
     }
 }
 
+/// `GET /data/deanonymizer/background-knowledge`: the threat model's known
+/// columns (not the secret) of the targets, as Parquet.
+pub(super) fn background_parquet(spec: &ChallengeSpec, split: &Split) -> Result<Vec<u8>> {
+    let rows = background_rows(spec, split.train.rows());
+    let known = split.train.select_rows(&rows);
+    let columns: Vec<anonlab_table::Column> = spec
+        .threat_model
+        .aux_cols
+        .iter()
+        .filter(|c| **c != spec.threat_model.secret)
+        .map(|c| Ok(known.column(known.column_index(c)?).clone()))
+        .collect::<Result<_>>()?;
+    let table = anonlab_table::Table::try_new(columns, None, b',')?;
+    Ok(anonlab_table::io::parquet::table_to_parquet_bytes(&table)?)
+}
+
 fn same_value(guess: &str, truth: &str) -> bool {
     let (guess, truth) = (guess.trim(), truth.trim());
     guess == truth || matches!((guess.parse::<f64>(), truth.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
 }
 
-fn check_tabular(link: &Link) -> Result<()> {
+pub(super) fn check_tabular(link: &Link) -> Result<()> {
     if matches!(link.submission.implementation, Implementation::AnomedTabularAnonymizer(_)) {
         Ok(())
     } else {
@@ -96,19 +113,6 @@ fn check_tabular(link: &Link) -> Result<()> {
 }
 
 impl Arena {
-    /// `GET /data/anonymizer/leaky`: the training part as Parquet.
-    pub async fn anomed_leaky(&self, link: &Link) -> Result<Vec<u8>> {
-        check_tabular(link)?;
-        let split = self.challenge_split(&link.challenge, &format!("anomed:{}", link.submission.id)).await?;
-        let body =
-            tokio::task::spawn_blocking(move || anonlab_table::io::parquet::table_to_parquet_bytes(&split.train))
-                .await
-                .map_err(|e| Error::internal(format!("parquet task: {e}")))??;
-        let detail = serde_json::json!({ "route": "anonymizer/leaky", "bytes": body.len() });
-        self.audit_app(link, "anomed.data.read", detail).await?;
-        Ok(body)
-    }
-
     /// `POST /utility/anonymizer` of a tabular app: scores and keeps its release (once).
     ///
     /// # Errors
@@ -126,7 +130,7 @@ impl Arena {
         if self.store.anomed_result(&link.submission.id, Round::Release).await?.is_some() {
             return Err(Error::conflict("this submission's release was recorded already; a release is scored once"));
         }
-        let split = self.challenge_split(&link.challenge, &format!("anomed:{}", link.submission.id)).await?;
+        let split = self.app_split(link).await?;
         let spec = link.challenge.spec.clone();
         let bytes = anon_data.to_vec();
         let outcome = tokio::task::spawn_blocking(move || {
@@ -150,31 +154,6 @@ impl Arena {
         Ok(recorded)
     }
 
-    /// `GET /data/deanonymizer/background-knowledge`: the known columns of the targets, as Parquet.
-    pub async fn anomed_background(&self, link: &Link) -> Result<Vec<u8>> {
-        check_tabular_attack(link)?;
-        let split = self.challenge_split(&link.challenge, &format!("anomed:{}", link.submission.id)).await?;
-        let spec = link.challenge.spec.clone();
-        let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-            let rows = background_rows(&spec, split.train.rows());
-            let known = split.train.select_rows(&rows);
-            let columns: Vec<anonlab_table::Column> = spec
-                .threat_model
-                .aux_cols
-                .iter()
-                .filter(|c| **c != spec.threat_model.secret)
-                .map(|c| Ok(known.column(known.column_index(c)?).clone()))
-                .collect::<Result<_>>()?;
-            let table = anonlab_table::Table::try_new(columns, None, b',')?;
-            Ok(anonlab_table::io::parquet::table_to_parquet_bytes(&table)?)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("parquet task: {e}")))??;
-        let detail = serde_json::json!({ "route": "deanonymizer/background-knowledge", "bytes": body.len() });
-        self.audit_app(link, "anomed.data.read", detail).await?;
-        Ok(body)
-    }
-
     /// `POST /utility/deanonymizer` of a tabular deanonymizer: scores its reconstruction (once).
     ///
     /// # Errors
@@ -185,7 +164,7 @@ impl Arena {
         if self.store.anomed_result(&link.submission.id, Round::Reconstruction).await?.is_some() {
             return Err(Error::conflict("this submission's reconstruction was scored already; it is scored once"));
         }
-        let split = self.challenge_split(&link.challenge, &format!("anomed:{}", link.submission.id)).await?;
+        let split = self.app_split(link).await?;
         let spec = link.challenge.spec.clone();
         let bytes = body.to_vec();
         let scored = tokio::task::spawn_blocking(move || -> Result<Reconstruction> {

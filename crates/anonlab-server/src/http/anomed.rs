@@ -126,10 +126,6 @@ async fn refused(state: &AppState, link: &Link, route: &str, e: Error) -> Protoc
     e.into()
 }
 
-fn binary_response(body: impl Into<Body>) -> Response {
-    ([(header::CONTENT_TYPE, "application/octet-stream")], body.into()).into_response()
-}
-
 fn required<'a>(query: &'a HashMap<String, String>, names: &[&str]) -> ProtocolResult<&'a str> {
     for name in names {
         if !query.contains_key(*name) {
@@ -163,7 +159,7 @@ async fn alive(State(state): State<AppState>, Path(secret): Path<String>) -> Pro
 async fn serve_data(state: &AppState, secret: &str, route: DataRoute, path: &str) -> ProtocolResult<Response> {
     let link = link(state, secret, path).await?;
     match state.arena.anomed_data(&link, route).await {
-        Ok(body) => Ok(binary_response(body)),
+        Ok(body) => Ok(([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()),
         Err(e) => Err(refused(state, &link, path, e).await),
     }
 }
@@ -172,14 +168,8 @@ async fn anonymizer_data(
     State(state): State<AppState>,
     Path((secret, part)): Path<(String, String)>,
 ) -> ProtocolResult<Response> {
-    if part == "leaky" {
-        let link = link(&state, &secret, "/data/anonymizer/leaky").await?;
-        return match state.arena.anomed_leaky(&link).await {
-            Ok(body) => Ok(binary_response(body)),
-            Err(e) => Err(refused(&state, &link, "/data/anonymizer/leaky", e).await),
-        };
-    }
     let route = match part.as_str() {
+        "leaky" => DataRoute::Leaky,
         "training" => DataRoute::Training,
         "tuning" => DataRoute::Features(DataSplit::Tuning),
         "validation" => DataRoute::Features(DataSplit::Validation),
@@ -192,14 +182,8 @@ async fn deanonymizer_data(
     State(state): State<AppState>,
     Path((secret, part)): Path<(String, String)>,
 ) -> ProtocolResult<Response> {
-    if part == "background-knowledge" {
-        let link = link(&state, &secret, "/data/deanonymizer/background-knowledge").await?;
-        return match state.arena.anomed_background(&link).await {
-            Ok(body) => Ok(binary_response(body)),
-            Err(e) => Err(refused(&state, &link, "/data/deanonymizer/background-knowledge", e).await),
-        };
-    }
     let route = match part.as_str() {
+        "background-knowledge" => DataRoute::BackgroundKnowledge,
         "members" => DataRoute::Members,
         "non-members" => DataRoute::NonMembers,
         _ => return Err(ProtocolError::new(StatusCode::NOT_FOUND, format!("no data part '{part}'"))),

@@ -16,7 +16,7 @@
 #   ANOMED_DATASET    iris | synthetic (default synthetic: 2000 rows, 4 features, 3 classes)
 #   ANOMED_COMPARE    1 (default) runs client_compare.py at the end; 0 skips it
 #   ANOMED_KEEP       1 keeps the work dir (logs, models, transcript) also on success
-#   VENV_PY           python of the AnoMed venv (default: scripts/anomed-env.sh's)
+#   VENV_PY           python of the AnoMed venv (default: scripts/python-env.sh anomed's)
 # Exit status 0 only if every call answered 201 and client_compare.py passed.
 # Every process started here is stopped by PID on exit (trap), also on failure.
 set -euo pipefail
@@ -26,7 +26,7 @@ repo_root="$(cd "$here/../../../.." && pwd)"
 die() { echo "reference_flow.sh: $*" >&2; exit 1; }
 export PYTHONDONTWRITEBYTECODE=1  # gunicorn --chdir imports from this folder: no __pycache__ here
 
-VENV_PY="${VENV_PY:-$("$repo_root/scripts/anomed-env.sh" | tail -n1)}"
+VENV_PY="${VENV_PY:-$("$repo_root/scripts/python-env.sh" anomed | tail -n1)}"
 [[ -x "$VENV_PY" ]] || die "no python at $VENV_PY"
 bin="$(dirname "$VENV_PY")"
 [[ -x "$bin/gunicorn" ]] || die "no gunicorn beside $VENV_PY"

@@ -19,7 +19,7 @@
 #                     challenge +1, recording proxy +2, anonymizer +3,
 #                     string challenge +4, second anonymizer +5
 #   ANOMED_KEEP       1 keeps the work dir (logs, recordings, transcript) also on success
-#   VENV_PY           python of the AnoMed venv (default: scripts/anomed-env.sh's)
+#   VENV_PY           python of the AnoMed venv (default: scripts/python-env.sh anomed's)
 # Exit status 0 only if every call answered as expected.
 # Every process started here is stopped by PID on exit (trap), also on failure.
 set -euo pipefail
@@ -30,7 +30,7 @@ die() { echo "tabular_reference_flow.sh: $*" >&2; exit 1; }
 export PYTHONDONTWRITEBYTECODE=1  # gunicorn --chdir imports from this folder: no __pycache__ here
 export OMP_NUM_THREADS=1          # pyarrow 19 often aborts at exit ("terminate called ...") otherwise
 
-VENV_PY="${VENV_PY:-$("$repo_root/scripts/anomed-env.sh" | tail -n1)}"
+VENV_PY="${VENV_PY:-$("$repo_root/scripts/python-env.sh" anomed | tail -n1)}"
 [[ -x "$VENV_PY" ]] || die "no python at $VENV_PY"
 bin="$(dirname "$VENV_PY")"
 [[ -x "$bin/gunicorn" ]] || die "no gunicorn beside $VENV_PY"

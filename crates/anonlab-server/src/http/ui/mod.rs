@@ -25,7 +25,6 @@ mod pages;
 mod view;
 
 use anonlab_arena::accounts::{Role, User};
-use anonlab_arena::audit::Outcome;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -34,6 +33,8 @@ use axum::routing::get;
 use minijinja::{AutoEscape, Environment, Value, context};
 
 use super::AppState;
+// A refused form is audited as a refused API call is.
+use super::api::failed;
 use super::error::ApiError;
 use super::extractor::Caller;
 
@@ -229,25 +230,6 @@ async fn require(
                 Err(error_page(state, caller, error))
             }
         }
-    }
-}
-
-/// Records a refused form in the audit log (`denied` for 401/403, `failed`
-/// for other user faults; server errors are logged, not audited) and returns
-/// the error, or the audit's own failure.
-async fn failed(state: &AppState, caller: &Caller, action: &str, target: &str, error: ApiError) -> ApiError {
-    if error.status.is_server_error() {
-        return error;
-    }
-    let outcome = if matches!(error.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-        Outcome::Denied
-    } else {
-        Outcome::Failed
-    };
-    let detail = serde_json::json!({ "reason": error.code });
-    match state.audit(&caller.actor(), action, target, outcome, detail).await {
-        Ok(()) => error,
-        Err(e) => e,
     }
 }
 
