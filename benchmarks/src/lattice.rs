@@ -15,8 +15,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::table::Row;
 
-/// Tables from this size on group their rows on several threads (see anonlab-privacy's classes).
-const PARALLEL_GROUPING_ROWS: usize = anonlab_privacy::classes::PARALLEL_GROUPING_ROWS;
+/// Tables from this size on group their rows through partitions, partly on several threads (see anonlab-privacy's classes).
+const PARALLEL_GROUPING_ROWS: usize = anonlab_privacy::classes::PARTITIONED_GROUPING;
 
 const QIS: [&str; 9] =
     ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation", "salary-class"];

@@ -12,7 +12,7 @@
 //! class's sample count is its count of 1s and the hot loop of the plain k/l/t
 //! path is untouched.
 
-use crate::classes::{ClassTable, Histograms};
+use crate::classes::{ClassTable, Histograms, SizeFloor};
 use crate::key::{KeyLayout, PackedKey};
 use crate::metrics::{NodeSummary, QualityMetric};
 use crate::models::{Criterion, Enforcement, SampleCheck};
@@ -145,9 +145,27 @@ impl Checker {
         !self.sample_checks.is_empty()
     }
 
+    /// True when the order of classes matters: sample-based models suppress
+    /// equally small classes in order of first row, as ARX does.
+    pub fn needs_first_row_order(&self) -> bool {
+        !self.sample_checks.is_empty()
+    }
+
     /// True when class tables must carry histograms (sensitive attributes or the subset).
     pub fn needs_histograms(&self) -> bool {
         self.subset.is_some() || self.criteria.iter().any(|c| c.sensitive().is_some())
+    }
+
+    /// What proves a node fails before its classes are complete: more records
+    /// in classes below the minimal class size than may be suppressed (every
+    /// model fails then). `None` without a minimal class size, or with a
+    /// research subset, where class sizes count only the subset's records.
+    pub fn size_floor(&self) -> Option<SizeFloor> {
+        (self.size_floor > 1 && self.subset.is_none()).then_some(SizeFloor {
+            size: self.size_floor,
+            max_outliers: self.max_outliers,
+            records: self.rows,
+        })
     }
 
     /// The largest number of records that may be suppressed.

@@ -8,7 +8,21 @@
 use std::hash::Hash;
 
 /// An unsigned integer used as a packed class key.
-pub trait PackedKey: Copy + Eq + Hash + Ord + Send + Sync + std::fmt::Debug + 'static {
+pub trait PackedKey:
+    Copy
+    + Eq
+    + Hash
+    + Ord
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + std::ops::BitAnd<Output = Self>
+    + std::ops::BitOr<Output = Self>
+    + std::ops::Not<Output = Self>
+    + std::ops::Shl<u32, Output = Self>
+    + From<u32>
+    + 'static
+{
     /// Number of bits available.
     const BITS: u32;
     /// The all-zero key.
@@ -17,6 +31,8 @@ pub trait PackedKey: Copy + Eq + Hash + Ord + Send + Sync + std::fmt::Debug + 's
     fn field(self, shift: u32, mask: u32) -> u32;
     /// Returns the key with the field at `shift` set to `value` (which fits `mask`).
     fn with_field(self, shift: u32, mask: u32, value: u32) -> Self;
+    /// The key folded into 64 bits, for hashing.
+    fn spread(self) -> u64;
 }
 
 macro_rules! packed_key {
@@ -31,6 +47,11 @@ macro_rules! packed_key {
             #[inline]
             fn with_field(self, shift: u32, mask: u32, value: u32) -> Self {
                 (self & !((mask as $t) << shift)) | ((value as $t) << shift)
+            }
+            #[inline]
+            #[allow(clippy::unnecessary_cast)]
+            fn spread(self) -> u64 {
+                (self as u64) ^ ((self as u128 >> 64) as u64).rotate_left(32)
             }
         }
     };

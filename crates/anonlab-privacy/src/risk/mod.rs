@@ -120,12 +120,18 @@ impl RiskReport {
         population: &PopulationModel,
         combination_size: usize,
     ) -> Result<Self> {
-        // The classes and the attribute analysis group the rows independently.
-        let (sizes, attributes) =
-            rayon::join(|| ClassSizes::of_table(table, qis), || attribute_risks(table, qis, combination_size));
-        let (sizes, attributes) = (sizes?, attributes?);
+        // The classes (and the population models fitted to them) and the
+        // attribute analysis are independent: each runs beside the other.
+        let (classes, attributes) = rayon::join(
+            || {
+                let sizes = ClassSizes::of_table(table, qis)?;
+                let uniqueness = population.uniqueness(&sizes)?;
+                Ok::<_, Error>((sizes, uniqueness))
+            },
+            || attribute_risks(table, qis, combination_size),
+        );
+        let ((sizes, population_uniqueness), attributes) = (classes?, attributes?);
         let sample = SampleRisks::of(&sizes, 0.2);
-        let population_uniqueness = population.uniqueness(&sizes)?;
         Ok(RiskReport {
             quasi_identifiers: qis.iter().map(|&c| table.column(c).name().to_string()).collect(),
             records: sizes.records,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::classes::{ClassTable, RollUpScratch};
+use crate::classes::{ClassTable, Grouping, PARTITIONED_GROUPING, RollUpScratch, SizeFloor};
 use crate::key::PackedKey;
 use crate::lattice::NodeId;
 use crate::plan::Plan;
@@ -52,6 +52,11 @@ pub(crate) struct TableCache<K> {
     lifts: Vec<Vec<Vec<Vec<u32>>>>,
     /// Reusable roll-up memory.
     scratch: RollUpScratch<K>,
+    /// Whether classes must stay in order of first row (see `Grouping`).
+    first_row_order: bool,
+    /// Prerequisites found too big to pay for building, and small enough (see `worth_building`).
+    bulky: Vec<Vec<u8>>,
+    compact: Vec<Vec<u8>>,
     clock: u64,
 }
 
@@ -65,7 +70,9 @@ impl<K: PackedKey> TableCache<K> {
         // The research subset's hidden 0/1 attribute comes after the sensitive ones.
         sensitive.extend(plan.checker.subset().map(|s| (s.codes.as_slice(), 2)));
         let needs_histograms = plan.checker.needs_histograms();
-        let bottom = ClassTable::from_rows(&plan.layout, &qi_codes, if needs_histograms { &sensitive } else { &[] });
+        let first_row_order = plan.checker.needs_first_row_order();
+        let sensitive = if needs_histograms { sensitive.as_slice() } else { &[] };
+        let bottom = ClassTable::from_rows(&plan.layout, &qi_codes, sensitive, first_row_order);
         let lifts = plan
             .qis
             .iter()
@@ -83,6 +90,9 @@ impl<K: PackedKey> TableCache<K> {
             classes: 0,
             lifts,
             scratch: RollUpScratch::default(),
+            first_row_order,
+            bulky: Vec::new(),
+            compact: Vec::new(),
             clock: 0,
         }
     }
@@ -101,16 +111,28 @@ impl<K: PackedKey> TableCache<K> {
     /// and shared by every target with the same pattern of generalized
     /// attributes, so most roll-ups start small (on adult this halves the work).
     pub fn table(&mut self, plan: &Plan<'_>, node: NodeId) -> Arc<ClassTable<K>> {
+        self.table_unless(plan, node, None).expect("a table without a floor is always built")
+    }
+
+    /// [`TableCache::table`], or `None` when the node's table would fail
+    /// `floor`, which large roll-ups find out before grouping every class
+    /// (such a table is neither finished nor cached).
+    pub fn table_unless(
+        &mut self,
+        plan: &Plan<'_>,
+        node: NodeId,
+        floor: Option<SizeFloor>,
+    ) -> Option<Arc<ClassTable<K>>> {
         if let Some(&i) = self.position.get(&node) {
             let now = self.tick();
             let e = &mut self.entries[i];
             self.recency.remove(&e.last_used);
             e.last_used = now;
             self.recency.insert(now, node);
-            return Arc::clone(&e.table);
+            return Some(Arc::clone(&e.table));
         }
         if node == plan.lattice.bottom() {
-            return Arc::clone(&self.bottom);
+            return Some(Arc::clone(&self.bottom));
         }
         let target = plan.lattice.levels(node);
         let hub: Vec<u8> = target.iter().map(|&l| l.min(1)).collect();
@@ -125,6 +147,7 @@ impl<K: PackedKey> TableCache<K> {
         };
         if let Some(pre) = prerequisite.filter(|&p| p != plan.lattice.bottom())
             && source.is_none()
+            && self.worth_building(plan, pre)
         {
             self.table(plan, pre);
             source = self.near_source(&plan.lattice, node, hub);
@@ -140,9 +163,43 @@ impl<K: PackedKey> TableCache<K> {
             .filter(|(_, (a, b))| a != b)
             .map(|(d, (&a, &b))| (d, self.lifts[d][a as usize][(b - a) as usize].as_slice()))
             .collect();
-        let table = Arc::new(source.roll_up(&plan.layout, &lifts, &mut self.scratch));
+        let grouping = Grouping { first_row_order: self.first_row_order, floor };
+        let table = Arc::new(source.roll_up_with(&plan.layout, &lifts, grouping, &mut self.scratch)?);
         self.insert(node, target, Arc::clone(&table));
-        table
+        Some(table)
+    }
+
+    /// Whether prerequisite `node` (levels 0 and 1 only) is small enough to
+    /// pay for building: on tables of millions of mostly unique rows, such
+    /// nodes hold nearly as many classes as the bottom (9.0–10.0 M of 10 M
+    /// stays), so rolling targets up from them saves nothing, and building and
+    /// caching them cost half the search. A node finer than a bulky one is
+    /// bulky, one coarser than a compact one compact; the rest are estimated.
+    fn worth_building(&mut self, plan: &Plan<'_>, node: NodeId) -> bool {
+        if self.bottom.len() < PARTITIONED_GROUPING {
+            return true;
+        }
+        let levels = plan.lattice.levels(node);
+        let finer = |a: &[u8], b: &[u8]| a.iter().zip(b).all(|(x, y)| x <= y);
+        if self.bulky.iter().any(|b| finer(&levels, b)) {
+            return false;
+        }
+        if self.compact.iter().any(|c| finer(c, &levels)) {
+            return true;
+        }
+        let lifts: Vec<(usize, &[u32])> = levels
+            .iter()
+            .enumerate()
+            .filter(|&(_, &l)| l > 0)
+            .map(|(d, &l)| (d, self.lifts[d][0][l as usize].as_slice()))
+            .collect();
+        let worth = self.bottom.estimate_roll_up(&plan.layout, &lifts) <= self.bottom.len() / 2;
+        if worth {
+            self.compact.push(levels)
+        } else {
+            self.bulky.push(levels)
+        }
+        worth
     }
 
     /// A fresh timestamp: every touch and insert gets its own, so recency keys never collide.

@@ -112,10 +112,15 @@ impl<'p, 't, K: PackedKey> Context<'p, 't, K> {
         Context { plan, cache: TableCache::new(plan), checked: 0, flags: Vec::new(), progress }
     }
 
-    /// Builds (or reuses) the node's class table and checks it.
+    /// Builds (or reuses) the node's class table and checks it. A large
+    /// table that fails the minimal class size is given up as soon as that is
+    /// certain: the node is neither anonymous nor k-anonymous, and nothing
+    /// else of its check is used.
     pub fn check(&mut self, node: NodeId) -> Checked {
-        let table = self.cache.table(self.plan, node);
         self.checked += 1;
+        let Some(table) = self.cache.table_unless(self.plan, node, self.plan.checker.size_floor()) else {
+            return Checked { anonymous: false, k_anonymous: false, summary: Default::default() };
+        };
         let levels = self.plan.checker.needs_levels().then(|| self.plan.lattice.levels(node));
         self.plan.checker.check_at(&table, &self.plan.layout, levels.as_deref(), &mut self.flags)
     }
