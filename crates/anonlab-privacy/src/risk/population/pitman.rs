@@ -24,7 +24,7 @@ type Sums = ((f64, f64, f64, f64, f64), (f64, f64));
 /// p = 1/(θ + iα) gives 1/v = p, i/v = i·p, 1/v² = p², i/v² = i·p²,
 /// i²/v² = (i·p)²; q = 1/(θ + i) gives q and q². Each thread sums half of
 /// the range. Terms are within a few ulps of ARX's quotients and the sums
-/// agree with ARX's to about 1e-14 relative (checked against ARX's loops in
+/// agree with ARX's to 1e-12 relative (checked against ARX's loops in
 /// the tests), at two divisions per term instead of seven.
 fn by_reciprocals(t: f64, a: f64, u: f64, n: f64) -> Sums {
     // i runs over [1, end): halves split at the midpoint, each a whole number.
