@@ -8,13 +8,11 @@
 mod dense;
 mod partitioned;
 
-use rustc_hash::FxHashMap;
-
 pub use partitioned::SizeFloor;
 
 use crate::key::{KeyLayout, PackedKey};
 use dense::Dense;
-use partitioned::PartitionScratch;
+use partitioned::{PartitionScratch, Tally};
 
 /// Per-class value counts of one sensitive attribute, in compressed rows:
 /// class `c` holds `codes[offsets[c]..offsets[c + 1]]` with matching `counts`.
@@ -89,20 +87,13 @@ pub struct ClassTable<K> {
 /// allocating and page-faulting in fresh buffers took a quarter of the run time.
 #[derive(Debug)]
 pub struct RollUpScratch<K> {
-    index: FxHashMap<K, u32>,
-    keys: Vec<K>,
-    counts: Vec<u64>,
+    tally: Tally<K>,
     partitions: PartitionScratch<K>,
 }
 
 impl<K> Default for RollUpScratch<K> {
     fn default() -> Self {
-        RollUpScratch {
-            index: FxHashMap::default(),
-            keys: Vec::new(),
-            counts: Vec::new(),
-            partitions: PartitionScratch::default(),
-        }
+        RollUpScratch { tally: Tally::default(), partitions: PartitionScratch::default() }
     }
 }
 
@@ -147,22 +138,15 @@ impl<K: PackedKey> ClassTable<K> {
                     .expect("grouping without a floor never stops early");
             return ClassTable { keys, counts, histograms: Vec::new(), records };
         }
-        let mut index: FxHashMap<K, u32> = FxHashMap::default();
-        let mut keys = Vec::new();
-        let mut counts: Vec<u64> = Vec::new();
+        let mut tally = Tally::default();
         let mut row_class: Vec<u32> = Vec::with_capacity(if sensitive.is_empty() { 0 } else { rows });
         for r in 0..rows {
-            let key = key_of(r);
-            let c = *index.entry(key).or_insert_with(|| {
-                keys.push(key);
-                counts.push(0);
-                keys.len() as u32 - 1
-            });
-            counts[c as usize] += 1;
+            let (c, _) = tally.add(key_of(r), 1);
             if !sensitive.is_empty() {
-                row_class.push(c);
+                row_class.push(c as u32);
             }
         }
+        let Tally { keys, counts, .. } = tally;
         let histograms = if sensitive.is_empty() {
             Vec::new()
         } else {
@@ -220,25 +204,18 @@ impl<K: PackedKey> ClassTable<K> {
             )?;
             return Some(ClassTable { keys, counts, histograms: Vec::new(), records: self.records });
         }
-        let RollUpScratch { index, keys, counts, .. } = scratch;
-        index.clear();
-        keys.clear();
-        counts.clear();
-        keys.reserve(self.keys.len());
-        counts.reserve(self.keys.len());
+        let tally = &mut scratch.tally;
+        tally.clear();
+        tally.keys.reserve(self.keys.len());
+        tally.counts.reserve(self.keys.len());
         let mut target = Vec::with_capacity(if self.histograms.is_empty() { 0 } else { self.keys.len() });
         for (&key, &n) in self.keys.iter().zip(&self.counts) {
-            let k = lift(key);
-            let c = *index.entry(k).or_insert_with(|| {
-                keys.push(k);
-                counts.push(0);
-                keys.len() as u32 - 1
-            });
-            counts[c as usize] += n;
+            let (c, _) = tally.add(lift(key), n);
             if !self.histograms.is_empty() {
-                target.push(c);
+                target.push(c as u32);
             }
         }
+        let (keys, counts) = (&tally.keys, &tally.counts);
         let histograms = if self.histograms.is_empty() {
             Vec::new()
         } else {
@@ -255,12 +232,7 @@ impl<K: PackedKey> ClassTable<K> {
                 })
                 .collect()
         };
-        Some(ClassTable {
-            keys: keys.as_slice().to_vec(),
-            counts: counts.as_slice().to_vec(),
-            histograms,
-            records: self.records,
-        })
+        Some(ClassTable { keys: keys.clone(), counts: counts.clone(), histograms, records: self.records })
     }
 
     /// About how many classes [`ClassTable::roll_up`] would give, for

@@ -54,6 +54,59 @@ pub struct SizeFloor {
     pub records: u64,
 }
 
+/// Classes in order of first appearance: their keys and total weights, and a
+/// hash index from key to class.
+#[derive(Debug)]
+pub struct Tally<K> {
+    index: FxHashMap<K, u32>,
+    /// Each class's key.
+    pub keys: Vec<K>,
+    /// Each class's total weight.
+    pub counts: Vec<u64>,
+}
+
+impl<K> Default for Tally<K> {
+    fn default() -> Self {
+        Tally { index: FxHashMap::default(), keys: Vec::new(), counts: Vec::new() }
+    }
+}
+
+impl<K: PackedKey> Tally<K> {
+    fn with_capacity(classes: usize) -> Self {
+        Tally {
+            index: FxHashMap::with_capacity_and_hasher(classes, Default::default()),
+            keys: Vec::with_capacity(classes),
+            counts: Vec::with_capacity(classes),
+        }
+    }
+
+    /// Adds `n` to the class of `key`: its index, and whether it is new.
+    #[inline]
+    pub fn add(&mut self, key: K, n: u64) -> (usize, bool) {
+        let next = self.keys.len() as u32;
+        let c = *self.index.entry(key).or_insert(next);
+        let new = c == next;
+        if new {
+            self.keys.push(key);
+            self.counts.push(0);
+        }
+        self.counts[c as usize] += n;
+        (c as usize, new)
+    }
+
+    /// Forgets every class, keeping the memory.
+    pub fn clear(&mut self) {
+        self.index.clear();
+        self.keys.clear();
+        self.counts.clear();
+    }
+
+    /// Forgets the index only: later keys start new classes (a new partition).
+    fn forget_index(&mut self) {
+        self.index.clear();
+    }
+}
+
 /// A key scattered to its partition: key, weight and input index.
 type Scattered<K> = (K, u32, u32);
 
@@ -66,26 +119,15 @@ pub struct PartitionScratch<K> {
     /// (weights are carried along: fetching them by index in the grouping pass
     /// missed the cache on nearly every key, as a partition's indices are far apart).
     scattered: Vec<Scattered<K>>,
-    index: FxHashMap<K, u32>,
-    keys: Vec<K>,
-    counts: Vec<u64>,
-    /// Input index of each class's first key.
-    first: Vec<u32>,
+    /// The sample's distinct keys.
+    sample: FxHashSet<K>,
     /// Class by input index of its first key (`u32::MAX`: none), for restoring input order.
     slot: Vec<u32>,
 }
 
 impl<K> Default for PartitionScratch<K> {
     fn default() -> Self {
-        PartitionScratch {
-            targets: Vec::new(),
-            scattered: Vec::new(),
-            index: FxHashMap::default(),
-            keys: Vec::new(),
-            counts: Vec::new(),
-            first: Vec::new(),
-            slot: Vec::new(),
-        }
+        PartitionScratch { targets: Vec::new(), scattered: Vec::new(), sample: FxHashSet::default(), slot: Vec::new() }
     }
 }
 
@@ -102,97 +144,20 @@ pub fn group<K: PackedKey>(
     scratch: &mut PartitionScratch<K>,
 ) -> Option<(Vec<K>, Vec<u64>)> {
     assert!(len < u32::MAX as usize, "inputs are indexed by u32");
-    let sample = &mut scratch.index;
+    let sample = &mut scratch.sample;
     sample.clear();
     for i in 0..len.min(SAMPLE) {
-        sample.insert(key_of(i), 0);
+        sample.insert(key_of(i));
     }
     if sample.len() < FEW_KEYS {
         return Some(few(len, &key_of, &count_of, sample.len()));
     }
-    many(len, key_of, count_of, floor, in_input_order, scratch)
-}
 
-/// Estimates how many distinct keys `len` inputs have: counts those among the
-/// 1/64 of the keys that fall in the first of 64 hash partitions (whole
-/// classes, unlike a sample of inputs, which sees mostly singletons).
-pub fn estimate_classes<K: PackedKey>(len: usize, key_of: impl Fn(usize) -> K + Sync) -> usize {
-    const BITS: u32 = 6;
-    let sampled: Vec<FxHashSet<K>> = (0..len.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let mut seen = FxHashSet::default();
-            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(len) {
-                let k = key_of(i);
-                if k.spread().wrapping_mul(HASH) >> (64 - BITS) == 0 {
-                    seen.insert(k);
-                }
-            }
-            seen
-        })
-        .collect();
-    let mut seen: FxHashSet<K> = FxHashSet::default();
-    sampled.into_iter().for_each(|s| seen.extend(s));
-    seen.len() << BITS
-}
-
-/// Grouping into few classes (about `expected` in a chunk): each chunk into
-/// its own small hash table, in parallel, then the chunks' classes merged in
-/// chunk order (so in order of first appearance).
-fn few<K: PackedKey>(
-    len: usize,
-    key_of: &(impl Fn(usize) -> K + Sync),
-    count_of: &(impl Fn(usize) -> u32 + Sync),
-    expected: usize,
-) -> (Vec<K>, Vec<u64>) {
-    let chunks: Vec<(Vec<K>, Vec<u64>)> = (0..len.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let mut index: FxHashMap<K, u32> = FxHashMap::with_capacity_and_hasher(expected, Default::default());
-            let (mut keys, mut counts) = (Vec::new(), Vec::<u64>::new());
-            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(len) {
-                let k = key_of(i);
-                let c = *index.entry(k).or_insert_with(|| {
-                    keys.push(k);
-                    counts.push(0);
-                    keys.len() as u32 - 1
-                });
-                counts[c as usize] += u64::from(count_of(i));
-            }
-            (keys, counts)
-        })
-        .collect();
-    let mut index: FxHashMap<K, u32> = FxHashMap::default();
-    let (mut keys, mut counts) = (Vec::new(), Vec::<u64>::new());
-    for (chunk_keys, chunk_counts) in chunks {
-        for (k, n) in chunk_keys.into_iter().zip(chunk_counts) {
-            let c = *index.entry(k).or_insert_with(|| {
-                keys.push(k);
-                counts.push(0);
-                keys.len() as u32 - 1
-            });
-            counts[c as usize] += n;
-        }
-    }
-    (keys, counts)
-}
-
-/// Grouping into many classes through hash partitions.
-fn many<K: PackedKey>(
-    len: usize,
-    key_of: impl Fn(usize) -> K + Sync,
-    count_of: impl Fn(usize) -> u32 + Sync,
-    floor: Option<SizeFloor>,
-    in_input_order: bool,
-    scratch: &mut PartitionScratch<K>,
-) -> Option<(Vec<K>, Vec<u64>)> {
+    // Many classes: through hash partitions.
     let bits = (len / PARTITION_KEYS).next_power_of_two().trailing_zeros().clamp(1, MAX_PARTITION_BITS);
     let partitions = 1usize << bits;
     let partition = |k: K| (k.spread().wrapping_mul(HASH) >> (64 - bits)) as usize;
-    let PartitionScratch { targets, scattered, index, keys, counts, first, slot } = scratch;
-    keys.clear();
-    counts.clear();
-    first.clear();
+    let PartitionScratch { targets, scattered, slot, .. } = scratch;
 
     // Every input's key and, per chunk, how many keys fall in each partition
     // and the classes of the first partition. A node far below the border
@@ -221,25 +186,19 @@ fn many<K: PackedKey>(
         })
         .collect();
     let mut histograms = Vec::with_capacity(chunks.len());
-    index.clear();
-    counts.clear();
-    for (histogram, first_partition) in chunks {
+    let mut first_partition = Tally::default();
+    for (histogram, chunk_classes) in chunks {
         histograms.push(histogram);
-        for (k, n) in first_partition {
-            let c = *index.entry(k).or_insert_with(|| {
-                counts.push(0);
-                counts.len() as u32 - 1
-            });
-            counts[c as usize] += n;
+        for (k, n) in chunk_classes {
+            first_partition.add(k, n);
         }
     }
     if let Some(floor) = probe {
-        let outliers: u64 = counts.iter().filter(|&&n| n < floor.size).sum();
+        let outliers: u64 = first_partition.counts.iter().filter(|&&n| n < floor.size).sum();
         if outliers > floor.max_outliers {
             return None;
         }
     }
-    counts.clear();
 
     // Scatter the keys stably by partition: every chunk writes its own piece
     // of every partition, so the chunks scatter in parallel.
@@ -281,46 +240,42 @@ fn many<K: PackedKey>(
     let failed = AtomicBool::new(false);
     let runs = (partitions / 8).max(1);
     let per_run = partitions / runs;
-    let grouped: Vec<(Vec<K>, Vec<u64>, Vec<u32>)> = (0..runs)
+    let grouped: Vec<(Tally<K>, Vec<u32>)> = (0..runs)
         .into_par_iter()
         .map(|run| {
-            let mut index: FxHashMap<K, u32> = FxHashMap::default();
-            let (mut keys, mut counts, mut first) = (Vec::new(), Vec::<u64>::new(), Vec::new());
+            let (mut tally, mut first) = (Tally::default(), Vec::new());
             for p in run * per_run..(run + 1) * per_run {
                 if failed.load(Ordering::Relaxed) {
                     break;
                 }
-                index.clear();
-                let from = keys.len();
+                tally.forget_index();
+                let from = tally.keys.len();
                 for &(k, n, i) in &scattered[starts[p]..starts[p + 1]] {
-                    let c = *index.entry(k).or_insert_with(|| {
-                        keys.push(k);
-                        counts.push(0);
+                    if tally.add(k, u64::from(n)).1 {
                         first.push(i);
-                        keys.len() as u32 - 1
-                    });
-                    counts[c as usize] += u64::from(n);
+                    }
                 }
                 if let Some(floor) = floor {
-                    let small = counts[from..].iter().filter(|&&n| n < floor.size).sum::<u64>();
+                    let small = tally.counts[from..].iter().filter(|&&n| n < floor.size).sum::<u64>();
                     if outliers.fetch_add(small, Ordering::Relaxed) + small > floor.max_outliers {
                         failed.store(true, Ordering::Relaxed);
                     }
                 }
             }
-            (keys, counts, first)
+            (tally, first)
         })
         .collect();
     if failed.load(Ordering::Relaxed) {
         return None;
     }
-    for (run_keys, run_counts, run_first) in grouped {
-        keys.extend(run_keys);
-        counts.extend(run_counts);
+    let (mut keys, mut counts, mut first) = (Vec::new(), Vec::new(), Vec::new());
+    for (tally, run_first) in grouped {
+        keys.extend(tally.keys);
+        counts.extend(tally.counts);
         first.extend(run_first);
     }
     if !in_input_order {
-        return Some((keys.clone(), counts.clone()));
+        return Some((keys, counts));
     }
 
     // Back to order of first appearance.
@@ -336,6 +291,57 @@ fn many<K: PackedKey>(
         out_counts.push(counts[c as usize]);
     }
     Some((out_keys, out_counts))
+}
+
+/// Estimates how many distinct keys `len` inputs have: counts those among the
+/// 1/64 of the keys that fall in the first of 64 hash partitions (whole
+/// classes, unlike a sample of inputs, which sees mostly singletons).
+pub fn estimate_classes<K: PackedKey>(len: usize, key_of: impl Fn(usize) -> K + Sync) -> usize {
+    const BITS: u32 = 6;
+    let sampled: Vec<FxHashSet<K>> = (0..len.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let mut seen = FxHashSet::default();
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(len) {
+                let k = key_of(i);
+                if k.spread().wrapping_mul(HASH) >> (64 - BITS) == 0 {
+                    seen.insert(k);
+                }
+            }
+            seen
+        })
+        .collect();
+    let mut seen: FxHashSet<K> = FxHashSet::default();
+    sampled.into_iter().for_each(|s| seen.extend(s));
+    seen.len() << BITS
+}
+
+/// Grouping into few classes (about `expected` in a chunk): each chunk into
+/// its own small hash table, in parallel, then the chunks' classes merged in
+/// chunk order (so in order of first appearance).
+fn few<K: PackedKey>(
+    len: usize,
+    key_of: &(impl Fn(usize) -> K + Sync),
+    count_of: &(impl Fn(usize) -> u32 + Sync),
+    expected: usize,
+) -> (Vec<K>, Vec<u64>) {
+    let chunks: Vec<Tally<K>> = (0..len.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let mut tally = Tally::with_capacity(expected);
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(len) {
+                tally.add(key_of(i), u64::from(count_of(i)));
+            }
+            tally
+        })
+        .collect();
+    let mut tally = Tally::with_capacity(expected);
+    for chunk in chunks {
+        for (k, n) in chunk.keys.into_iter().zip(chunk.counts) {
+            tally.add(k, n);
+        }
+    }
+    (tally.keys, tally.counts)
 }
 
 #[cfg(test)]
