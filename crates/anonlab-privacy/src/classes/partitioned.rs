@@ -12,9 +12,12 @@
 //! suppressed, the node fails whatever the other partitions hold, and most nodes
 //! near the bottom of a lattice fail in the first partition.
 //!
-//! Classes come out in order of first appearance, as a single hash table gives
-//! them, so results never depend on which path grouped them (sample-based
-//! models break ties by that order, ARX's "first row of the class").
+//! When a sample of the keys shows few classes, each chunk is grouped by its
+//! own small hash table instead, in one pass. Classes come out in order of
+//! first appearance, as a single hash table gives them, wherever the caller
+//! asks for it (sample-based models break ties by that order, ARX's "first
+//! row of the class"); otherwise partitioned classes stay in partition order,
+//! which spares a reordering pass over millions of classes.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
