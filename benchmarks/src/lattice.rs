@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::table::Row;
 
-/// Tables from this size on group their rows through partitions, partly on several threads (see anonlab-privacy's classes).
+/// Tables from this size on group their rows on several threads (see anonlab-privacy's classes).
 const PARALLEL_GROUPING_ROWS: usize = anonlab_privacy::classes::PARTITIONED_GROUPING;
 
 const QIS: [&str; 9] =
@@ -67,7 +67,7 @@ fn warm(
     threads: usize,
     expected: Option<&Expected>,
 ) -> Result<Row> {
-    // The search itself is sequential; only grouping the rows of large tables
+    // The search itself is sequential; only grouping large tables (rows, roll-ups)
     // uses rayon. So a one-thread case below that size runs on the main thread,
     // as the CLI does (a pool thread allocates from another malloc arena, which
     // was measured 20 % slower here); other cases run in a pool of `threads`.

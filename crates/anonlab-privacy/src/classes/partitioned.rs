@@ -169,12 +169,12 @@ pub fn group<K: PackedKey>(
     let probe = floor.filter(|f| f.max_outliers.saturating_mul(partitions as u64) < f.records);
     targets.clear();
     targets.resize(len, K::ZERO);
-    let chunks: Vec<(Vec<u32>, FxHashMap<K, u64>)> = targets
+    let chunks: Vec<(Vec<u32>, Tally<K>)> = targets
         .par_chunks_mut(CHUNK)
         .enumerate()
         .map(|(chunk, out)| {
             let mut histogram = vec![0u32; partitions];
-            let mut first_partition: FxHashMap<K, u64> = FxHashMap::default();
+            let mut first_partition = Tally::default();
             for (j, target) in out.iter_mut().enumerate() {
                 let i = chunk * CHUNK + j;
                 let k = key_of(i);
@@ -182,7 +182,7 @@ pub fn group<K: PackedKey>(
                 let p = partition(k);
                 histogram[p] += 1;
                 if p == 0 && probe.is_some() {
-                    *first_partition.entry(k).or_insert(0) += u64::from(count_of(i));
+                    first_partition.add(k, u64::from(count_of(i)));
                 }
             }
             (histogram, first_partition)
@@ -192,7 +192,7 @@ pub fn group<K: PackedKey>(
     let mut first_partition = Tally::default();
     for (histogram, chunk_classes) in chunks {
         histograms.push(histogram);
-        for (k, n) in chunk_classes {
+        for (k, n) in chunk_classes.keys.into_iter().zip(chunk_classes.counts) {
             first_partition.add(k, n);
         }
     }

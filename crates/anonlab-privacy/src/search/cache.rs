@@ -1,10 +1,11 @@
 //! Class tables on demand: every table is rolled up from a small cached table
 //! of a finer node, never rebuilt from rows.
 //!
-//! The search is single-threaded by measurement: checking disjoint search paths
-//! on two threads (with per-thread caches, then with one shared cache) was no
-//! faster than one thread on adult, because roll-ups are memory-bound and the
-//! threads lose each other's cached tables. Rows are grouped in parallel.
+//! Checks run one after another, by measurement: checking disjoint search
+//! paths on two threads (with per-thread caches, then with one shared cache)
+//! was no faster than one thread on adult, because roll-ups are memory-bound
+//! and the threads lose each other's cached tables. Grouping a large table
+//! (rows, or a roll-up of 2^18 classes or more) uses every thread.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
