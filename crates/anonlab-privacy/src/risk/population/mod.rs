@@ -5,6 +5,7 @@
 //! Each model estimates the number U of population-unique individuals; the
 //! reported figure is U / N. A model whose solver fails reports 0, as ARX does.
 
+mod euler_maclaurin;
 mod gamma;
 mod newton;
 mod pitman;

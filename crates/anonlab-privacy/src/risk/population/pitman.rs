@@ -6,60 +6,29 @@
 //! risk assessment", Journal of Official Statistics 17(4), 2001.
 
 use super::super::ClassSizes;
+use super::euler_maclaurin::{Term, sums};
 use super::gamma::{digamma, trigamma};
 use super::newton::solve;
 
 /// Terms per chunk of the exact sums (see `iterative` below).
 const CHUNK: usize = 256;
 
-/// Samples of more records than this sum the likelihood's terms from
-/// reciprocals (see `by_reciprocals`); smaller ones exactly as ARX does.
+/// Samples of more records than this sum the likelihood's terms by the
+/// Euler–Maclaurin formula (see `fast_sums`); smaller ones exactly as ARX does.
 const EXACT_SUMS_UP_TO: f64 = 1e6;
 
 /// The sums over classes (s1, s2, d1, d5, d3) and over records (s3, d2).
 type Sums = ((f64, f64, f64, f64, f64), (f64, f64));
 
 /// The sums over classes (s1, s2, d1, d5, d3) and over records (s3, d2) of
-/// the likelihood equations with every term derived from one division:
-/// p = 1/(θ + iα) gives 1/v = p, i/v = i·p, 1/v² = p², i/v² = i·p²,
-/// i²/v² = (i·p)²; q = 1/(θ + i) gives q and q². Each thread sums half of
-/// the range. Terms are within a few ulps of ARX's quotients and the sums
-/// agree with ARX's to 1e-12 relative (checked against ARX's loops in
-/// the tests), at two divisions per term instead of seven.
-fn by_reciprocals(t: f64, a: f64, u: f64, n: f64) -> Sums {
-    // i runs over [1, end): halves split at the midpoint, each a whole number.
-    let half = |end: f64| (1.0 + ((end - 1.0) / 2.0).floor()).max(1.0);
-    let classes = |from: f64, to: f64| {
-        let (mut s1, mut s2, mut d1, mut d5, mut d3) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        let mut i = from;
-        while i < to {
-            let p = 1.0 / (t + i * a);
-            let ip = i * p;
-            s1 += p;
-            s2 += ip;
-            d1 += p * p;
-            d5 += ip * p;
-            d3 += ip * ip;
-            i += 1.0;
-        }
-        [s1, s2, d1, d5, d3]
-    };
-    let records = |from: f64, to: f64| {
-        let (mut s3, mut d2) = (0.0, 0.0);
-        let mut i = from;
-        while i < to {
-            let q = 1.0 / (t + i);
-            s3 += q;
-            d2 += q * q;
-            i += 1.0;
-        }
-        [s3, d2]
-    };
-    let (mid_u, mid_n) = (half(u), half(n));
-    let ((c1, r1), (c2, r2)) =
-        rayon::join(|| (classes(1.0, mid_u), records(1.0, mid_n)), || (classes(mid_u, u), records(mid_n, n)));
-    let c: Vec<f64> = c1.iter().zip(&c2).map(|(x, y)| x + y).collect();
-    ((c[0], c[1], c[2], c[3], c[4]), (r1[0] + r2[0], r1[1] + r2[1]))
+/// the likelihood equations, each to within 1e-14 of the exact sum of its
+/// terms, in constant time; `None` where the formula does not apply (θ < 0,
+/// α ≤ 0, few terms) and the terms must be added one by one.
+fn fast_sums(t: f64, a: f64, u: f64, n: f64) -> Option<Sums> {
+    use Term::*;
+    let [s1, s2, d1, d5, d3] = sums([Reciprocal, Ratio, ReciprocalSquare, RatioOverW, RatioSquare], t, a, u)?;
+    let [s3, d2] = sums([Reciprocal, ReciprocalSquare], t, 1.0, n)?;
+    Some(((s1, s2, d1, d5, d3), (s3, d2)))
 }
 
 /// The sums over classes larger than one (s4, d4), exactly as ARX's loop.
@@ -123,12 +92,13 @@ pub fn unique(sizes: &ClassSizes, big_n: f64) -> f64 {
     // on two threads. (The divisions bound it: 5 per class and 2 per record.)
     //
     // Past `EXACT_SUMS_UP_TO` records even that is too slow (10 M all-unique
-    // records: 83 evaluations, 3.6 s), and the terms come from one reciprocal
-    // per class and per record instead (`by_reciprocals`), each within an ulp
-    // or two of ARX's quotient, summed in parallel partial sums.
+    // records: 83 evaluations, 3.6 s). There the sums come from the
+    // Euler–Maclaurin formula (`fast_sums`), exact to 1e-14 relative, where it
+    // applies; ARX's own loops, summing millions of terms, err by more.
     let iterative = |t: f64, a: f64| {
-        if n > EXACT_SUMS_UP_TO {
-            let ((s1, s2, d1, d5, d3), (s3, d2)) = by_reciprocals(t, a, u, n);
+        if n > EXACT_SUMS_UP_TO
+            && let Some(((s1, s2, d1, d5, d3), (s3, d2))) = fast_sums(t, a, u, n)
+        {
             let (s4, d4) = over_larger(&larger, a);
             return ((s1 - s3, s2 - s4), [[d2 - d1, -d5], [-d5, -d3 - d4]]);
         }
@@ -207,7 +177,7 @@ pub fn unique(sizes: &ClassSizes, big_n: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// ARX's loops, term for term: the reference for the reciprocal sums.
+    /// ARX's loops, term for term: the reference for the fast sums.
     fn exact(t: f64, a: f64, u: f64, n: f64) -> [f64; 7] {
         let (mut s1, mut s2, mut d1, mut d5, mut d3, mut s3, mut d2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         let mut i = 1.0;
@@ -230,11 +200,11 @@ mod tests {
     }
 
     #[test]
-    fn reciprocal_sums_agree_with_arx_sums() {
+    fn fast_sums_agree_with_arx_sums() {
         // Points the solver visits on large all-unique samples (from a 10 M row run).
         for (t, a) in [(0.33, 0.66), (0.66, 1.0e-13), (2.6e5, 1.3e-2), (5.3e5, 0.137), (4.0, 0.99)] {
             let (u, n) = (300_000.0, 310_000.0);
-            let ((s1, s2, d1, d5, d3), (s3, d2)) = by_reciprocals(t, a, u, n);
+            let ((s1, s2, d1, d5, d3), (s3, d2)) = fast_sums(t, a, u, n).expect("θ ≥ 0, α > 0");
             for (fast, arx) in [s1, s2, d1, d5, d3, s3, d2].into_iter().zip(exact(t, a, u, n)) {
                 assert!((fast - arx).abs() <= 1e-12 * arx.abs(), "θ {t} α {a}: {fast} vs ARX {arx}");
             }
