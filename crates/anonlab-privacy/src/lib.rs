@@ -40,6 +40,7 @@ pub mod identifiers;
 pub mod key;
 pub mod lattice;
 pub mod local;
+mod memory;
 pub mod metrics;
 pub mod models;
 mod plan;

@@ -76,7 +76,7 @@ impl<'a> Dense<'a> {
             .par_chunks(share)
             .zip(counts.par_chunks(share))
             .map(|(keys, counts)| {
-                let mut slots = vec![0u32; self.slots];
+                let mut slots = crate::memory::written_zeros(self.slots, 0u32);
                 for (&k, &n) in keys.iter().zip(counts) {
                     slots[self.slot(k)] += n as u32;
                 }

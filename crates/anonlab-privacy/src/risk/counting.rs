@@ -1,31 +1,49 @@
 //! Counting equivalence classes of millions of rows: the one costly step of
 //! risk analysis, done once for the quasi-identifiers and once per attribute
-//! combination.
+//! combination. Only the sizes are needed: how many classes have each size.
 //!
-//! When the columns' distinct counts multiply to a small number, every
-//! combination gets a slot in a dense counter (one pass, no hashing). Otherwise
-//! each row's bit-packed key is computed in parallel chunks, the keys are
-//! sorted in parallel and classes are the runs of equal keys: on millions of
-//! mostly distinct keys this is several times faster than a hash table, which
-//! misses the cache on every insert, and it needs no resizing.
+//! When the columns' distinct counts multiply to a number small enough for a
+//! cache-resident array, every combination gets a slot in a dense counter
+//! (one pass, no hashing). Otherwise each row's bit-packed key is scattered
+//! into a partition by a hash of the key, in parallel chunks, and each
+//! partition (a few thousand keys, whole classes) is sorted on its own and its
+//! classes are the runs of equal keys. Sorting all keys at once (one sort of
+//! 160 MB for 10 M rows of 68-bit keys) passes over memory once per level; a
+//! dense counter of tens of megabytes, or one hash table, misses the cache on
+//! nearly every row.
+
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
 use crate::key::{KeyLayout, PackedKey};
+use crate::memory::written_zeros;
 
-/// Largest dense counter (slots); 4 bytes each, so at most 64 MiB.
-const DENSE_SLOTS: u128 = 1 << 24;
+/// Largest dense counter (slots): 4 bytes each, so 4 MiB, within the last-level cache.
+const DENSE_SLOTS: u128 = 1 << 20;
 
-/// Rows per parallel chunk when computing keys.
+/// Rows per parallel chunk.
 const CHUNK_ROWS: usize = 1 << 16;
 
-/// The sizes of the classes formed by `columns` (codes per row, `distinct[i]`
-/// codes in column `i`), leaving out the rows for which `skip` (if any) is true.
-pub(super) fn class_sizes(
-    columns: &[&[u32]],
-    distinct: &[usize],
-    skip: Option<&(dyn Fn(usize) -> bool + Sync)>,
-) -> Vec<u64> {
+/// Keys per partition aimed at: a partition sorts within the L2 cache.
+const PARTITION_KEYS: usize = 1 << 13;
+
+/// At most 2^10 partitions: more write streams than that thrash the scatter.
+const MAX_PARTITION_BITS: u32 = 10;
+
+/// The multiplier that hashes keys to partitions (Fibonacci hashing: the top bits mix every key bit).
+const HASH: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Sizes below this are counted in an array, larger ones in a map.
+const SMALL_SIZES: usize = 64;
+
+/// Which rows to leave out (suppressed records), if any.
+pub(super) type Skip<'a> = Option<&'a (dyn Fn(usize) -> bool + Sync)>;
+
+/// Class size → number of classes of that size, for the classes formed by
+/// `columns` (codes per row, `distinct[i]` codes in column `i`), leaving out
+/// the rows for which `skip` (if any) is true.
+pub(super) fn class_sizes(columns: &[&[u32]], distinct: &[usize], skip: Skip<'_>) -> BTreeMap<u64, u64> {
     let rows = columns.first().map_or(0, |c| c.len());
     let slots = distinct.iter().try_fold(1u128, |p, &d| p.checked_mul(d.max(1) as u128)).unwrap_or(u128::MAX);
     if slots <= DENSE_SLOTS {
@@ -33,110 +51,207 @@ pub(super) fn class_sizes(
     }
     let layout = KeyLayout::new(distinct);
     if layout.bits() <= 64 {
-        sorted::<u64>(columns, &layout, rows, skip)
+        by_partitions::<u64>(columns, &layout, rows, skip)
     } else {
-        sorted::<u128>(columns, &layout, rows, skip)
+        by_partitions::<u128>(columns, &layout, rows, skip)
     }
 }
 
-/// Counting in a mixed-radix array with one slot per combination of codes.
-fn dense(
-    columns: &[&[u32]],
-    distinct: &[usize],
-    slots: usize,
-    rows: usize,
-    skip: Option<&(dyn Fn(usize) -> bool + Sync)>,
-) -> Vec<u64> {
-    let mut counts = vec![0u32; slots];
-    let mut index = vec![0usize; rows.min(CHUNK_ROWS)];
-    for start in (0..rows).step_by(CHUNK_ROWS) {
-        let end = (start + CHUNK_ROWS).min(rows);
-        let index = &mut index[..end - start];
-        index.fill(0);
-        // Column by column over a chunk: sequential reads, the index stays in cache.
-        for (codes, &d) in columns.iter().zip(distinct) {
-            for (slot, &c) in index.iter_mut().zip(&codes[start..end]) {
-                *slot = *slot * d + c as usize;
-            }
-        }
-        for (r, &slot) in (start..end).zip(index.iter()) {
-            if skip.is_none_or(|skip| !skip(r)) {
-                counts[slot] += 1;
-            }
-        }
-    }
-    counts.into_iter().filter(|&c| c > 0).map(u64::from).collect()
+/// Counts of class sizes, small sizes in an array.
+#[derive(Debug, Clone)]
+struct Histogram {
+    small: [u64; SMALL_SIZES],
+    large: BTreeMap<u64, u64>,
 }
 
-/// Counting by sorting bit-packed keys.
-fn sorted<K: PackedKey>(
+impl Histogram {
+    fn new() -> Self {
+        Histogram { small: [0; SMALL_SIZES], large: BTreeMap::new() }
+    }
+
+    fn add(&mut self, size: u64) {
+        match self.small.get_mut(size as usize) {
+            Some(n) => *n += 1,
+            None => *self.large.entry(size).or_insert(0) += 1,
+        }
+    }
+
+    fn merge(mut self, other: Histogram) -> Histogram {
+        self.small.iter_mut().zip(other.small).for_each(|(a, b)| *a += b);
+        for (size, n) in other.large {
+            *self.large.entry(size).or_insert(0) += n;
+        }
+        self
+    }
+
+    fn into_map(self) -> BTreeMap<u64, u64> {
+        let mut map = self.large;
+        map.extend(self.small.into_iter().enumerate().filter(|&(s, n)| s > 0 && n > 0).map(|(s, n)| (s as u64, n)));
+        map
+    }
+}
+
+/// Counting in a mixed-radix array with one slot per combination of codes:
+/// each thread counts its chunks into its own array.
+fn dense(columns: &[&[u32]], distinct: &[usize], slots: usize, rows: usize, skip: Skip<'_>) -> BTreeMap<u64, u64> {
+    let counts = (0..rows.div_ceil(CHUNK_ROWS))
+        .into_par_iter()
+        .fold(
+            || (written_zeros(slots, 0u32), Vec::new()),
+            |(mut counts, mut index), chunk| {
+                let (start, end) = (chunk * CHUNK_ROWS, ((chunk + 1) * CHUNK_ROWS).min(rows));
+                index.clear();
+                index.resize(end - start, 0usize);
+                // Column by column over a chunk: sequential reads, the index stays in cache.
+                for (codes, &d) in columns.iter().zip(distinct) {
+                    for (slot, &c) in index.iter_mut().zip(&codes[start..end]) {
+                        *slot = *slot * d + c as usize;
+                    }
+                }
+                for (r, &slot) in (start..end).zip(index.iter()) {
+                    if skip.is_none_or(|skip| !skip(r)) {
+                        counts[slot] += 1;
+                    }
+                }
+                (counts, index)
+            },
+        )
+        .map(|(counts, _)| counts)
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+            a
+        })
+        .unwrap_or_default();
+    let mut histogram = Histogram::new();
+    counts.into_iter().filter(|&c| c > 0).for_each(|c| histogram.add(u64::from(c)));
+    histogram.into_map()
+}
+
+/// The keys of the rows of chunk `chunk`, into `keys`: column by column, each
+/// pass a sequential read and a shift-or the compiler vectorizes.
+fn chunk_keys<K: PackedKey>(columns: &[&[u32]], layout: &KeyLayout, chunk: usize, keys: &mut Vec<K>) {
+    let rows = columns[0].len();
+    let (start, end) = (chunk * CHUNK_ROWS, ((chunk + 1) * CHUNK_ROWS).min(rows));
+    keys.clear();
+    keys.extend(columns[0][start..end].iter().map(|&c| K::ZERO.with_field(layout.shift(0), layout.mask(0), c)));
+    for (i, codes) in columns.iter().enumerate().skip(1) {
+        let (shift, mask) = (layout.shift(i), layout.mask(i));
+        for (key, &c) in keys.iter_mut().zip(&codes[start..end]) {
+            *key = key.with_field(shift, mask, c);
+        }
+    }
+}
+
+/// Counting through hash partitions of the bit-packed keys, each sorted on its own.
+fn by_partitions<K: PackedKey>(
     columns: &[&[u32]],
     layout: &KeyLayout,
     rows: usize,
-    skip: Option<&(dyn Fn(usize) -> bool + Sync)>,
-) -> Vec<u64> {
-    let mut keys: Vec<K> = vec![K::ZERO; rows];
-    // Column by column within a chunk: each pass is a sequential read and a
-    // shift-or the compiler vectorizes, instead of a gather per row.
-    keys.par_chunks_mut(CHUNK_ROWS).enumerate().for_each(|(chunk, keys)| {
-        let (start, len) = (chunk * CHUNK_ROWS, keys.len());
-        for (i, codes) in columns.iter().enumerate() {
-            let (shift, mask) = (layout.shift(i), layout.mask(i));
-            for (key, &c) in keys.iter_mut().zip(&codes[start..start + len]) {
-                *key = key.with_field(shift, mask, c);
+    skip: Skip<'_>,
+) -> BTreeMap<u64, u64> {
+    let bits = (rows / PARTITION_KEYS).next_power_of_two().trailing_zeros().min(MAX_PARTITION_BITS);
+    let partitions = 1usize << bits;
+    let partition = |k: K| if bits == 0 { 0 } else { (k.spread().wrapping_mul(HASH) >> (64 - bits)) as usize };
+    let kept = |r: usize| skip.is_none_or(|skip| !skip(r));
+    let chunks = rows.div_ceil(CHUNK_ROWS);
+
+    // How many keys of each chunk fall in each partition.
+    let histograms: Vec<Vec<u32>> = (0..chunks)
+        .into_par_iter()
+        .map_init(Vec::new, |keys, chunk| {
+            chunk_keys(columns, layout, chunk, keys);
+            let mut histogram = vec![0u32; partitions];
+            for (r, &k) in (chunk * CHUNK_ROWS..).zip(keys.iter()) {
+                if kept(r) {
+                    histogram[partition(k)] += 1;
+                }
+            }
+            histogram
+        })
+        .collect();
+
+    // Every chunk writes its own piece of every partition, so the chunks scatter in parallel.
+    let mut sizes = vec![0usize; partitions];
+    for histogram in &histograms {
+        sizes.iter_mut().zip(histogram).for_each(|(s, &n)| *s += n as usize);
+    }
+    let mut scattered = written_zeros(sizes.iter().sum(), K::ZERO);
+    let mut pieces: Vec<Vec<&mut [K]>> = histograms.iter().map(|_| Vec::with_capacity(partitions)).collect();
+    let mut rest: &mut [K] = &mut scattered;
+    for p in 0..partitions {
+        for (chunk, histogram) in histograms.iter().enumerate() {
+            let (piece, tail) = std::mem::take(&mut rest).split_at_mut(histogram[p] as usize);
+            pieces[chunk].push(piece);
+            rest = tail;
+        }
+    }
+    pieces.into_par_iter().enumerate().for_each_init(Vec::new, |keys, (chunk, mut pieces)| {
+        chunk_keys(columns, layout, chunk, keys);
+        let mut fill = vec![0usize; partitions];
+        for (r, &k) in (chunk * CHUNK_ROWS..).zip(keys.iter()) {
+            if kept(r) {
+                let p = partition(k);
+                pieces[p][fill[p]] = k;
+                fill[p] += 1;
             }
         }
     });
-    if let Some(skip) = skip {
-        let mut r = 0;
-        keys.retain(|_| {
-            r += 1;
-            !skip(r - 1)
-        });
+
+    // A partition holds whole classes: sort it and count the runs.
+    let mut parts: Vec<&mut [K]> = Vec::with_capacity(partitions);
+    let mut rest: &mut [K] = &mut scattered;
+    for &size in &sizes {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(size);
+        parts.push(part);
+        rest = tail;
     }
-    keys.par_sort_unstable();
-    let mut sizes = Vec::new();
-    let mut run = 0u64;
-    for (i, key) in keys.iter().enumerate() {
-        if i > 0 && *key != keys[i - 1] {
-            sizes.push(run);
-            run = 0;
-        }
-        run += 1;
-    }
-    if run > 0 {
-        sizes.push(run);
-    }
-    sizes
+    parts
+        .into_par_iter()
+        .fold(Histogram::new, |mut histogram, part| {
+            part.sort_unstable();
+            for run in part.chunk_by(|a, b| a == b) {
+                histogram.add(run.len() as u64);
+            }
+            histogram
+        })
+        .reduce(Histogram::new, Histogram::merge)
+        .into_map()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Both strategies against a hash-map count, on a table wide enough to take the sorted path.
+    /// Every strategy (dense, partitions of 64-bit and of 128-bit keys)
+    /// against a hash-map count, over several chunks and partitions.
     #[test]
-    fn dense_and_sorted_counts_agree_with_a_hash_map() {
-        let rows = 50_000usize;
-        let a: Vec<u32> = (0..rows).map(|r| (r * 7 % 13) as u32).collect();
-        let b: Vec<u32> = (0..rows).map(|r| (r * r % 1_000) as u32).collect();
-        let c: Vec<u32> = (0..rows).map(|r| (r / 3 % 40_000) as u32).collect();
+    fn dense_and_partitioned_counts_agree_with_a_hash_map() {
+        let rows = 200_000usize;
+        let a: Vec<u32> = (0..rows).map(|r| (r / 7 % 13) as u32).collect();
+        let b: Vec<u32> = (0..rows).map(|r| ((r / 7) * (r / 7) % 1_000) as u32).collect();
+        let c: Vec<u32> = (0..rows).map(|r| (r / 21 % 40_000) as u32).collect();
+        let d: Vec<u32> = (0..rows).map(|r| (r / 6 % 30_000) as u32).collect();
+        let e: Vec<u32> = (0..rows).map(|r| (r / 4 % 25_000) as u32).collect();
         let skip = |r: usize| r.is_multiple_of(11);
         let reference = |cols: &[&[u32]]| {
             let mut m = std::collections::HashMap::new();
             for r in (0..rows).filter(|&r| !skip(r)) {
                 *m.entry(cols.iter().map(|c| c[r]).collect::<Vec<_>>()).or_insert(0u64) += 1;
             }
-            let mut v: Vec<u64> = m.into_values().collect();
-            v.sort_unstable();
-            v
+            let mut histogram = BTreeMap::new();
+            m.into_values().for_each(|s| *histogram.entry(s).or_insert(0) += 1);
+            histogram
         };
-        for (cols, distinct) in
-            [(vec![&a[..], &b[..]], vec![13, 1_000]), (vec![&a[..], &b[..], &c[..]], vec![13, 1_000, 40_000])]
-        {
-            let mut got = class_sizes(&cols, &distinct, Some(&skip));
-            got.sort_unstable();
-            assert_eq!(got, reference(&cols));
+        let cases = [
+            (vec![&a[..], &b[..]], vec![13, 1_000]),
+            (vec![&a[..], &b[..], &c[..]], vec![13, 1_000, 40_000]),
+            (vec![&c[..], &d[..], &c[..], &d[..], &e[..]], vec![40_000, 30_000, 40_000, 30_000, 25_000]),
+        ];
+        for (cols, distinct) in cases {
+            let expected = reference(&cols);
+            assert!(expected.len() > 2, "{distinct:?}: sizes vary: {expected:?}");
+            assert_eq!(class_sizes(&cols, &distinct, Some(&skip)), expected, "{distinct:?}");
         }
+        assert!(KeyLayout::new(&[40_000, 30_000, 40_000, 30_000, 25_000]).bits() > 64);
     }
 }

@@ -51,6 +51,11 @@ impl ClassSizes {
         for s in sizes {
             *histogram.entry(s).or_insert(0) += 1;
         }
+        Self::from_histogram(histogram)
+    }
+
+    /// From class size → number of classes of that size.
+    pub fn from_histogram(histogram: BTreeMap<u64, u64>) -> Self {
         let records = histogram.iter().map(|(s, c)| s * c).sum();
         let classes = histogram.values().sum();
         ClassSizes { histogram, records, classes }
@@ -78,7 +83,7 @@ impl ClassSizes {
             }
             None => counting::class_sizes(&codes, &distinct, None),
         };
-        Ok(Self::from_sizes(sizes))
+        Ok(Self::from_histogram(sizes))
     }
 }
 

@@ -6,7 +6,7 @@
 //! risk assessment", Journal of Official Statistics 17(4), 2001.
 
 use super::super::ClassSizes;
-use super::euler_maclaurin::{Term, sums};
+use super::euler_maclaurin::{Pitman, Term, sums};
 use super::gamma::{digamma, trigamma};
 use super::newton::solve;
 
@@ -22,13 +22,21 @@ type Sums = ((f64, f64, f64, f64, f64), (f64, f64));
 
 /// The sums over classes (s1, s2, d1, d5, d3) and over records (s3, d2) of
 /// the likelihood equations, each to within 1e-14 of the exact sum of its
-/// terms, in constant time; `None` where the formula does not apply (θ < 0,
-/// α ≤ 0, few terms) and the terms must be added one by one.
+/// terms, in constant time; `None` where terms may change sign (θ < 0 or
+/// α ≤ 0) or a sum is not finite, and the terms must be added one by one.
 fn fast_sums(t: f64, a: f64, u: f64, n: f64) -> Option<Sums> {
     use Term::*;
-    let [s1, s2, d1, d5, d3] = sums([Reciprocal, Ratio, ReciprocalSquare, RatioOverW, RatioSquare], t, a, u)?;
-    let [s3, d2] = sums([Reciprocal, ReciprocalSquare], t, 1.0, n)?;
-    Some(((s1, s2, d1, d5, d3), (s3, d2)))
+    if !(t >= 0.0 && a > 0.0 && t.is_finite() && a.is_finite()) {
+        return None;
+    }
+    // i = 1, 2, … while i < end.
+    let last = |end: f64| end.ceil() - 1.0;
+    let over_classes = [Reciprocal, Ratio, ReciprocalSquare, RatioOverW, RatioSquare].map(|term| Pitman { term, t, a });
+    let [s1, s2, d1, d5, d3] = sums(over_classes, -t / a, 1.0, last(u));
+    let over_records = [Reciprocal, ReciprocalSquare].map(|term| Pitman { term, t, a: 1.0 });
+    let [s3, d2] = sums(over_records, -t, 1.0, last(n));
+    let all = [s1, s2, d1, d5, d3, s3, d2];
+    all.iter().all(|v| v.is_finite()).then_some(((s1, s2, d1, d5, d3), (s3, d2)))
 }
 
 /// The sums over classes larger than one (s4, d4), exactly as ARX's loop.

@@ -10,22 +10,22 @@
 //! microdata file using the sample", US Census Bureau, 1991.
 
 use super::super::ClassSizes;
+use super::euler_maclaurin::{LogOneMinus, sums};
 
 /// ln P(X = 1) for X ~ Hypergeometric(N, s, n): ln(s·n/(N−n+1)) + Σ_{i<n−1} ln(1 − s/(N−i)).
 /// Summing log1p terms keeps about 1e-14 relative accuracy at N ≈ 10^9, where
-/// differences of log-gamma values would lose seven digits.
+/// differences of log-gamma values would lose seven digits. ARX adds the n − 1
+/// terms one by one, for every distinct class size (10 M records: 0.2 s per
+/// size); the Euler–Maclaurin formula gives the sum over population sizes
+/// j = N − n + 2 … N to 1e-14 in constant time (all terms have one sign, so
+/// there is no decision that a last-digit difference could flip).
 fn ln_p_one(s: f64, n: f64, big_n: f64) -> f64 {
-    let mut sum = (s * n / (big_n - n + 1.0)).ln();
-    let mut i = 0.0;
-    while i < n - 1.0 {
-        let denominator = big_n - i;
-        if big_n - s - i <= 0.0 {
-            return f64::NEG_INFINITY;
-        }
-        sum += (-s / denominator).ln_1p();
-        i += 1.0;
+    let first = big_n - n + 2.0;
+    if first <= s {
+        return f64::NEG_INFINITY; // some term is ln(0) or undefined: ARX returns −∞
     }
-    sum
+    let [sum] = sums([LogOneMinus { s }], s, first, big_n);
+    (s * n / (big_n - n + 1.0)).ln() + sum
 }
 
 /// The estimated number of population uniques.
