@@ -33,6 +33,14 @@ pub trait PackedKey:
     fn with_field(self, shift: u32, mask: u32, value: u32) -> Self;
     /// The key folded into 64 bits, for hashing.
     fn spread(self) -> u64;
+
+    /// The key's partition among 2^`bits` partitions (at most 64 bits): the
+    /// top bits of a Fibonacci hash, which mix every key bit; 0 for no bits.
+    #[inline]
+    fn partition(self, bits: u32) -> usize {
+        const FIBONACCI: u64 = 0x9E37_79B9_7F4A_7C15;
+        if bits == 0 { 0 } else { (self.spread().wrapping_mul(FIBONACCI) >> (64 - bits)) as usize }
+    }
 }
 
 macro_rules! packed_key {

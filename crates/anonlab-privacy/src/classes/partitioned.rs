@@ -39,8 +39,6 @@ const SAMPLE: usize = 1 << 16;
 /// tens of thousands of classes, the tables fall out of the cache and
 /// partitioning is faster again).
 const FEW_KEYS: usize = SAMPLE / 8;
-/// The multiplier that hashes keys to partitions (Fibonacci hashing: the top bits mix every key bit).
-const HASH: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Fewer keys than this are grouped by one hash table (partitioning would not pay).
 pub const MIN_KEYS: usize = 1 << 18;
 
@@ -159,7 +157,7 @@ pub fn group<K: PackedKey>(
     // Many classes: through hash partitions.
     let bits = (len / PARTITION_KEYS).next_power_of_two().trailing_zeros().clamp(1, MAX_PARTITION_BITS);
     let partitions = 1usize << bits;
-    let partition = |k: K| (k.spread().wrapping_mul(HASH) >> (64 - bits)) as usize;
+    let partition = |k: K| k.partition(bits);
     let PartitionScratch { targets, scattered, slot, .. } = scratch;
 
     // Every input's key and, per chunk, how many keys fall in each partition
@@ -307,7 +305,7 @@ pub fn estimate_classes<K: PackedKey>(len: usize, key_of: impl Fn(usize) -> K + 
             let mut seen = FxHashSet::default();
             for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(len) {
                 let k = key_of(i);
-                if k.spread().wrapping_mul(HASH) >> (64 - BITS) == 0 {
+                if k.partition(BITS) == 0 {
                     seen.insert(k);
                 }
             }

@@ -40,9 +40,6 @@ const PARTITION_KEYS: usize = 1 << 13;
 /// At most 2^10 partitions: more write streams than that thrash the scatter.
 const MAX_PARTITION_BITS: u32 = 10;
 
-/// The multiplier that hashes keys to partitions (Fibonacci hashing: the top bits mix every key bit).
-const HASH: u64 = 0x9E37_79B9_7F4A_7C15;
-
 /// Sizes below this are counted in an array, larger ones in a map.
 const SMALL_SIZES: usize = 64;
 
@@ -272,7 +269,7 @@ fn by_partitions<K: PackedKey + Default>(
     skip: Skip<'_>,
 ) -> BTreeMap<u64, u64> {
     let bits = (rows / PARTITION_KEYS).next_power_of_two().trailing_zeros().min(MAX_PARTITION_BITS);
-    let partition = |k: &K| if bits == 0 { 0 } else { (k.spread().wrapping_mul(HASH) >> (64 - bits)) as usize };
+    let partition = |k: &K| k.partition(bits);
     let parts = scatter(rows, 1 << bits, partition, |chunk, out: &mut Vec<K>| {
         chunk_keys(columns, layout, chunk, out);
         retain_kept(out, chunk, skip);
